@@ -1,0 +1,57 @@
+# Every target bootstraps .venv from a fresh clone; `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= data/civic.duckdb
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test test-all lint format typecheck bench extract transform run status simulate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP) ## Simulator + full extract + transforms into data/demo.duckdb, then print what it built
+	$(BIN)/civic-etl demo
+
+test: $(STAMP) ## Fast suite (includes one full pipeline run); slow end-to-end cases are skipped
+	$(BIN)/pytest -m "not slow" -q
+
+test-all: $(STAMP) ## Every test, slow end-to-end cases included
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff check + format check + mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Benchmarks: fetch rate vs sequential paging, marts at scale, reliability figures
+	$(BIN)/python -m bench
+
+extract: $(STAMP) ## Extract both sources with your .dlt config into $(WAREHOUSE)
+	$(BIN)/civic-etl extract --warehouse $(WAREHOUSE)
+
+transform: $(STAMP) ## Build the analytics marts in $(WAREHOUSE)
+	$(BIN)/civic-etl transform --warehouse $(WAREHOUSE)
+
+run: $(STAMP) ## The nightly job: extract + load + transform into $(WAREHOUSE)
+	$(BIN)/civic-etl run --warehouse $(WAREHOUSE)
+
+status: $(STAMP) ## Last runs, row counts, cursors, warehouse size
+	$(BIN)/civic-etl status --warehouse $(WAREHOUSE)
+
+simulate: $(STAMP) ## Run the local API simulator on port 8765 (Ctrl-C to stop)
+	$(BIN)/civic-etl simulate --port 8765
+
+clean: ## Remove the virtualenv and local data
+	rm -rf $(VENV) data/*.duckdb data/*.wal .pytest_cache .ruff_cache .mypy_cache

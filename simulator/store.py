@@ -1,0 +1,242 @@
+"""The simulator's state: both populations, cached query views, mutations and the ground truth."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from simulator.an_data import ACTIONS, GroupData, build_group, make_action, make_person
+from simulator.nb_data import NationData, add_donation, build_nation, make_signup
+from simulator.persons import Person, assign_emails, build_universe
+from simulator.settings import SimConfig
+
+NB_RESOURCES = (
+    "signups", "donations", "lists", "signup_tags", "signup_taggings", "events", "event_rsvps",
+    "memberships", "petitions", "petition_signatures", "paths", "path_journeys",
+)
+NB_CASCADE = ("donations", "signup_taggings", "event_rsvps", "memberships", "petition_signatures", "path_journeys")
+ACTION_TYPES = {
+    "signatures": "signature", "attendances": "attendance", "submissions": "submission",
+    "donations": "donation", "outreaches": "outreach",
+}
+
+
+class Store:
+    """Holds the data and answers queries through a small cache keyed by the data's version."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.people = build_universe(self.rng, config.nb_signups, config.an_people)
+        self.nation: NationData = build_nation(self.rng, self.people, config.nb_donations, config.nb_lists)
+        self.group: GroupData = build_group(self.rng, self.people, config.an_actions)
+        self.version = 0
+        self.clock = int(time.time())
+        self._views: OrderedDict[Hashable, list[Any]] = OrderedDict()
+
+    def view(self, key: Hashable, build: Callable[[], list[Any]]) -> list[Any]:
+        """Cache query results (filtered, sorted rows) until the next mutation."""
+        full_key = (self.version, key)
+        if full_key in self._views:
+            self._views.move_to_end(full_key)
+            return self._views[full_key]
+        rows = build()
+        self._views[full_key] = rows
+        if len(self._views) > 512:
+            self._views.popitem(last=False)
+        return rows
+
+    def now(self) -> int:
+        """A clock that always moves forward, so mutated rows sort after everything before them."""
+        self.clock = max(int(time.time()), self.clock + 1)
+        return self.clock
+
+    # ---- mutations -------------------------------------------------------------------------
+    def mutate(self, fraction: float = 0.05) -> dict[str, Any]:
+        """Update, add and delete a share of records in both systems, as a day of activity would."""
+        rng, when = self.rng, self.now()
+        summary = {"nationbuilder": self._mutate_nation(rng, when, fraction),
+                   "action_network": self._mutate_group(rng, when, fraction)}
+        self.version += 1
+        return summary
+
+    def _new_person(self, rng: random.Random, in_nb: bool, in_an: bool) -> Person:
+        key = len(self.people)
+        first, last = rng.choice(("Nova", "Élodie", "Tariq")), rng.choice(("Reyes", "Ångström", "Obi"))
+        person = Person(key, first, last, f"new.{first.lower()}{key}@example.org".replace("é", "e"),
+                        in_nb=in_nb, in_an=in_an)
+        assign_emails(rng, person)
+        self.people.append(person)
+        return person
+
+    def _mutate_nation(self, rng: random.Random, when: int, fraction: float) -> dict[str, Any]:
+        nation, out = self.nation, {}
+        ids = list(nation.signups)
+        k = max(1, int(len(ids) * fraction))
+        for signup_id in rng.sample(ids, k=min(k, len(ids))):
+            nation.signups[signup_id].update(updated_at=when, note=f"Updated {when} ✎")
+        for _ in range(k):
+            signup_id = nation.new_id("signups")
+            nation.signups[signup_id] = make_signup(rng, signup_id, self._new_person(rng, True, False), when)
+            nation.signups[signup_id]["updated_at"] = when
+        doomed = set(rng.sample(ids, k=max(1, k // 5)))
+        self._delete_signups(doomed)
+        out["signups"] = {"updated": k, "added": k, "deleted": len(doomed)}
+        live = list(nation.signups)
+        donation_ids = list(nation.donations)
+        kd = max(1, int(len(donation_ids) * fraction))
+        for donation_id in rng.sample(donation_ids, k=min(kd, len(donation_ids))):
+            if donation_id in nation.donations:
+                nation.donations[donation_id].update(status="succeeded", updated_at=when)
+        for _ in range(kd):
+            donation_id = add_donation(rng, nation, rng.choice(live))
+            nation.donations[donation_id].update(created_at=when, updated_at=when, succeeded_at=when)
+        gone = [d for d in rng.sample(list(nation.donations), k=max(1, kd // 5))]
+        for donation_id in gone:
+            nation.donations.pop(donation_id)
+            nation.deleted.setdefault("donations", []).append(donation_id)
+        out["donations"] = {"updated": kd, "added": kd, "deleted": len(gone)}
+        touched = rng.sample(list(nation.lists), k=min(2, len(nation.lists)))
+        for list_id in touched:
+            members = set(nation.list_members[list_id])
+            members -= set(rng.sample(sorted(members), k=len(members) // 10))
+            members |= set(rng.sample(live, k=min(len(live), 5)))
+            nation.list_members[list_id] = sorted(members)
+            nation.lists[list_id]["updated_at"] = when
+        out["lists"] = {"updated": len(touched)}
+        for signup_id in rng.sample(live, k=min(k, len(live))):
+            tagging_id = nation.new_id("signup_taggings")
+            nation.signup_taggings[tagging_id] = {
+                "id": tagging_id, "signup_id": signup_id, "tag_id": rng.randint(1, 40), "created_at": when,
+            }
+        out["signup_taggings"] = {"added": k}
+        for resource in ("event_rsvps", "memberships", "petition_signatures", "path_journeys"):
+            table = nation.collection(resource)
+            for record_id in rng.sample(list(table), k=min(len(table), max(1, int(len(table) * fraction)))):
+                table[record_id]["updated_at"] = when
+            out[resource] = {"updated": max(1, int(len(table) * fraction))}
+        return out
+
+    def _delete_signups(self, doomed: set[int]) -> None:
+        """Delete people and, as NationBuilder does, everything that belongs to them."""
+        nation = self.nation
+        for signup_id in doomed:
+            nation.signups.pop(signup_id, None)
+        nation.deleted.setdefault("signups", []).extend(sorted(doomed))
+        for resource in NB_CASCADE:
+            table = nation.collection(resource)
+            for record_id in [r for r, row in table.items() if row.get("signup_id") in doomed]:
+                table.pop(record_id)
+                nation.deleted.setdefault(resource, []).append(record_id)
+        for list_id, members in nation.list_members.items():
+            nation.list_members[list_id] = [m for m in members if m not in doomed]
+        for row in nation.signups.values():
+            if row["recruiter_id"] in doomed:
+                row["recruiter_id"] = None
+
+    def _mutate_group(self, rng: random.Random, when: int, fraction: float) -> dict[str, Any]:
+        group, out = self.group, {}
+        ids = list(group.people)
+        k = max(1, int(len(ids) * fraction))
+        for person_id in rng.sample(ids, k=min(k, len(ids))):
+            group.people[person_id].update(modified=when, family_name=group.people[person_id]["family_name"] + "-Ruiz")
+        for _ in range(k):
+            record = make_person(rng, self._new_person(rng, False, True), when)
+            record["modified"] = when
+            group.people[record["id"]] = record
+        out["people"] = {"updated": k, "added": k}
+        person_ids = list(group.people)
+        for action, (parent_kind, _share) in ACTIONS.items():
+            table = group.collection(action)
+            ka = max(1, int(len(table) * fraction))
+            for record_id in rng.sample(list(table), k=min(ka, len(table))):
+                table[record_id]["modified"] = when
+            parents = list(group.collection(parent_kind).values())
+            taken = {(r[parent_kind], r["person_id"]) for r in table.values()}
+            added = 0
+            for _ in range(ka):
+                parent, person = rng.choice(parents), group.people[rng.choice(person_ids)]
+                if (parent["id"], person["id"]) in taken:
+                    continue
+                taken.add((parent["id"], person["id"]))
+                record = make_action(rng, action, parent, person)
+                record.update(created=when, modified=when)
+                table[record["id"]] = record
+                added += 1
+            out[action] = {"updated": ka, "added": added}
+        taggings = group.collection("taggings")
+        for record_id in rng.sample(list(taggings), k=min(len(taggings), 3)):
+            taggings.pop(record_id)
+        return out
+
+    # ---- ground truth ----------------------------------------------------------------------
+    def truth(self) -> dict[str, Any]:
+        """What a correct pipeline must have loaded: counts, ids and sums per resource."""
+        nation, group = self.nation, self.group
+        nb: dict[str, Any] = {}
+        for resource in NB_RESOURCES:
+            ids = sorted(nation.collection(resource))
+            nb[resource] = {"count": len(ids), "ids": ids}
+        nb["donations"]["sum_cents"] = sum(d["amount_in_cents"] for d in nation.donations.values())
+        pairs = sorted((lid, sid) for lid, members in nation.list_members.items() for sid in members)
+        nb["list_signups"] = {"count": len(pairs), "pairs": pairs}
+        nb["deleted"] = {resource: sorted(ids) for resource, ids in nation.deleted.items()}
+        an: dict[str, Any] = {}
+        for name in ("people", *ACTIONS, *{p for p, _ in ACTIONS.values()}, "campaigns", "lists", "messages"):
+            ids = sorted(f"action_network:{record_id}" for record_id in group.collection(name))
+            an[name] = {"count": len(ids), "ids": ids}
+        by_currency: dict[str, int] = {}
+        for donation in group.collection("donations").values():
+            currency = donation["currency"].upper()
+            by_currency[currency] = by_currency.get(currency, 0) + donation["amount_cents"]
+        an["donations"]["sum_cents"] = sum(by_currency.values())
+        an["donations"]["sum_cents_by_currency"] = by_currency
+        return {"nationbuilder": nb, "action_network": an, "analytics": self._analytics_truth()}
+
+    def _analytics_truth(self) -> dict[str, Any]:
+        """People matched across systems by normalized email (connected components), and totals."""
+        parent: dict[str, str] = {}
+
+        def find(node: str) -> str:
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        systems: dict[str, set[str]] = {}
+        records = [(f"nb:{sid}", "nationbuilder", [row[f"email{i}"] for i in range(1, 5)])
+                   for sid, row in self.nation.signups.items()]
+        records += [(f"an:{pid}", "action_network", [e["address"] for e in row["email_addresses"]])
+                    for pid, row in self.group.people.items()]
+        for node, system, emails in records:
+            find(node)
+            systems.setdefault(node, set()).add(system)
+            for email in emails:
+                if email and email.strip():
+                    parent[find(node)] = find("email:" + email.strip().lower())
+        components: dict[str, set[str]] = {}
+        for node, system_set in systems.items():
+            components.setdefault(find(node), set()).update(system_set)
+        donations_nb = self.nation.donations.values()
+        donations_an = self.group.collection("donations").values()
+        actions = {ACTION_TYPES[a]: len(self.group.collection(a)) for a in ACTION_TYPES}
+        actions["petition_signature"] = len(self.nation.petition_signatures)
+        actions["event_rsvp"] = len(self.nation.event_rsvps)
+        return {
+            "people_total": len(components),
+            "people_in_both": sum(1 for s in components.values() if len(s) == 2),
+            "donations_count": {"nationbuilder": len(donations_nb), "action_network": len(donations_an)},
+            "donations_cents": {
+                "nationbuilder": sum(d["amount_in_cents"] for d in donations_nb),
+                "action_network": sum(d["amount_cents"] for d in donations_an),
+            },
+            "actions": actions,
+        }
+
+
+def cents_to_amount(cents: int) -> str:
+    """Money as both APIs print it: a decimal string with two places ("25.00")."""
+    return f"{cents // 100}.{cents % 100:02d}"

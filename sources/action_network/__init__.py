@@ -1,0 +1,1 @@
+"""sources/action_network package."""
