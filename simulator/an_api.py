@@ -11,11 +11,17 @@ import orjson
 from aiohttp import web
 
 from simulator.an_data import ACTIONS, PARENTS, STANDALONE
+from simulator.appkeys import PREFIX, STORE
 from simulator.store import Store, cents_to_amount
 
 SINGULAR = {
-    "petitions": "petition", "events": "event", "forms": "form", "fundraising_pages": "fundraising_page",
-    "advocacy_campaigns": "advocacy_campaign", "tags": "tag", "people": "person",
+    "petitions": "petition",
+    "events": "event",
+    "forms": "form",
+    "fundraising_pages": "fundraising_page",
+    "advocacy_campaigns": "advocacy_campaign",
+    "tags": "tag",
+    "people": "person",
 }
 NAMESPACE = {"campaigns": "action_network"}
 CLAUSE_RE = re.compile(r"^\s*(\w+)\s+(eq|gt|lt)\s+'([^']*)'\s*$")
@@ -27,7 +33,9 @@ class BadFilter(Exception):
 
 
 def an_error(status: int, message: str) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps({"error": message}), content_type="application/hal+json")
+    return web.Response(
+        status=status, body=orjson.dumps({"error": message}), content_type="application/hal+json"
+    )
 
 
 def iso(epoch: int) -> str:
@@ -36,14 +44,18 @@ def iso(epoch: int) -> str:
 
 def time_names(store: Store) -> tuple[str, str]:
     """The live API says created_date/modified_date; the doc copy says created_at/modified_at."""
-    return ("created_at", "modified_at") if store.config.an_timestamps == "doc" else ("created_date", "modified_date")
+    return (
+        ("created_at", "modified_at")
+        if store.config.an_timestamps == "doc"
+        else ("created_date", "modified_date")
+    )
 
 
 def parse_filter(store: Store, raw: str | None) -> list[tuple[str, str, Any]]:
     if raw is None:
         return []
     created, modified = time_names(store)
-    clauses = []
+    clauses: list[tuple[str, str, Any]] = []
     for part in re.split(r"\s+and\s+", raw):
         match = CLAUSE_RE.match(part)
         if not match:
@@ -66,7 +78,11 @@ def parse_filter(store: Store, raw: str | None) -> list[tuple[str, str, Any]]:
 def keep(row: dict[str, Any], clauses: list[tuple[str, str, Any]]) -> bool:
     for field, op, value in clauses:
         have = row[field]
-        if not ((op == "eq" and have == value) or (op == "gt" and have > value) or (op == "lt" and have < value)):
+        if not (
+            (op == "eq" and have == value)
+            or (op == "gt" and have > value)
+            or (op == "lt" and have < value)
+        ):
             return False
     return True
 
@@ -74,7 +90,14 @@ def keep(row: dict[str, Any], clauses: list[tuple[str, str, Any]]) -> bool:
 def links_for(base: str, collection: str, row: dict[str, Any]) -> dict[str, Any]:
     links: dict[str, Any] = {"self": {"href": f"{base}/{collection}/{row['id']}"}}
     if collection == "people":
-        for rel in ("signatures", "attendances", "submissions", "donations", "outreaches", "taggings"):
+        for rel in (
+            "signatures",
+            "attendances",
+            "submissions",
+            "donations",
+            "outreaches",
+            "taggings",
+        ):
             links[f"osdi:{rel}"] = {"href": f"{base}/people/{row['id']}/{rel}"}
     elif collection in ACTIONS:
         parent = ACTIONS[collection][0]
@@ -89,8 +112,11 @@ def links_for(base: str, collection: str, row: dict[str, Any]) -> dict[str, Any]
 def render(store: Store, base: str, collection: str, row: dict[str, Any]) -> dict[str, Any]:
     """A record as OSDI prints it: identifiers, dialect timestamps, links, AN's bare-uuid copies."""
     created, modified = time_names(store)
-    out: dict[str, Any] = {"identifiers": [f"action_network:{row['id']}"], created: iso(row["created"]),
-                           modified: iso(row["modified"])}
+    out: dict[str, Any] = {
+        "identifiers": [f"action_network:{row['id']}"],
+        created: iso(row["created"]),
+        modified: iso(row["modified"]),
+    }
     skip = {"id", "created", "modified", "person_id", "amount_cents", "recurring"}
     if collection in ACTIONS:
         parent = ACTIONS[collection][0]
@@ -103,9 +129,15 @@ def render(store: Store, base: str, collection: str, row: dict[str, Any]) -> dic
     out.update({k: v for k, v in row.items() if k not in skip})
     if collection == "donations":
         amount = cents_to_amount(row["amount_cents"])
-        out.update(amount=amount, recipients=[{"display_name": "Tucson Tenants Union", "amount": amount}],
-                   payment={"method": "Credit Card", "reference_number": f"ch_{row['id'][:8]}",
-                            "authorization_stored": False})
+        out.update(
+            amount=amount,
+            recipients=[{"display_name": "Tucson Tenants Union", "amount": amount}],
+            payment={
+                "method": "Credit Card",
+                "reference_number": f"ch_{row['id'][:8]}",
+                "authorization_stored": False,
+            },
+        )
         if row["recurring"]:
             out["action_network:recurrence"] = {"recurring": True, "period": "Monthly"}
     if collection == "people" and row["id"][0] in "0123":
@@ -118,8 +150,9 @@ def embedded_key(collection: str) -> str:
     return f"{NAMESPACE.get(collection, 'osdi')}:{collection}"
 
 
-def collection_page(request: web.Request, store: Store, collection: str, key: Any,
-                    source: list[dict[str, Any]]) -> web.Response:
+def collection_page(
+    request: web.Request, store: Store, collection: str, key: Any, source: list[dict[str, Any]]
+) -> web.Response:
     try:
         clauses = parse_filter(store, request.query.get("filter"))
         page = max(1, int(request.query.get("page", 1)))
@@ -128,8 +161,8 @@ def collection_page(request: web.Request, store: Store, collection: str, key: An
         return an_error(400, str(exc))
     rows = store.view((key, tuple(clauses)), lambda: [r for r in source if keep(r, clauses)])
     chunk = rows[(page - 1) * per_page : page * per_page]
-    base = f"{request.scheme}://{request.host}{request.app['prefix']}/api/v2"
-    url = f"{base}{request.path.removeprefix(request.app['prefix'] + '/api/v2')}"
+    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
+    url = f"{base}{request.path.removeprefix(request.app[PREFIX] + '/api/v2')}"
 
     def href(n: int) -> str:
         return f"{url}?{urlencode({**request.query, 'page': str(n)})}"
@@ -149,21 +182,23 @@ def collection_page(request: web.Request, store: Store, collection: str, key: An
         links["prev"] = {"href": href(page - 1)}
     link_key = "osdi:attendance" if collection == "attendances" else embedded_key(collection)
     links[link_key] = [{"href": r["_links"]["self"]["href"]} for r in records]
-    links["curies"] = [{"name": "osdi", "href": "https://actionnetwork.org/docs/v2/{rel}", "templated": True}]
+    links["curies"] = [
+        {"name": "osdi", "href": "https://actionnetwork.org/docs/v2/{rel}", "templated": True}
+    ]
     body["_links"] = links
     body["_embedded"] = {embedded_key(collection): records}
     return web.Response(body=orjson.dumps(body), content_type="application/hal+json")
 
 
 async def entry_point(request: web.Request) -> web.Response:
-    base = f"{request.scheme}://{request.host}{request.app['prefix']}/api/v2"
+    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
     links = {embedded_key(c): {"href": f"{base}/{c}"} for c in TOP_LEVEL}
     links["self"] = {"href": f"{base}/"}
     return web.json_response({"motd": "Welcome to the Action Network simulator", "_links": links})
 
 
 async def top_level(request: web.Request) -> web.Response:
-    store: Store = request.app["store"]
+    store: Store = request.app[STORE]
     collection = request.match_info["collection"]
     if collection not in TOP_LEVEL:
         return an_error(404, "Not found")
@@ -172,22 +207,36 @@ async def top_level(request: web.Request) -> web.Response:
 
 
 async def nested(request: web.Request) -> web.Response:
-    store: Store = request.app["store"]
-    parent_kind, parent_id, action = (request.match_info[k] for k in ("parent", "parent_id", "action"))
-    if action not in ACTIONS or ACTIONS[action][0] != parent_kind or parent_id not in store.group.collection(parent_kind):
+    store: Store = request.app[STORE]
+    parent_kind, parent_id, action = (
+        request.match_info[k] for k in ("parent", "parent_id", "action")
+    )
+    by_person = parent_kind == "people"  # /people/{id}/signatures etc., as person links say
+    if (
+        action not in ACTIONS
+        or (ACTIONS[action][0] != parent_kind and not by_person)
+        or parent_id not in store.group.collection(parent_kind)
+    ):
         return an_error(404, "Not found")
-    source = store.view(("an-children", action, parent_id), lambda: store.group.children(action, parent_id))
-    return collection_page(request, store, action, ("an", action, parent_id), source)
+    key = "person_id" if by_person else ACTIONS[action][0]
+    source = store.view(
+        ("an-children", action, key, parent_id),
+        lambda: store.group.children(action, parent_id, key),
+    )
+    return collection_page(request, store, action, ("an", action, key, parent_id), source)
 
 
 async def show(request: web.Request) -> web.Response:
-    store: Store = request.app["store"]
+    store: Store = request.app[STORE]
     collection, record_id = request.match_info["collection"], request.match_info["record_id"]
-    row = store.group.collection(collection).get(record_id) if collection in TOP_LEVEL else None
+    known = collection in TOP_LEVEL or collection in ACTIONS  # actions' self links resolve too
+    row = store.group.collection(collection).get(record_id) if known else None
     if row is None:
         return an_error(404, "Not found")
-    base = f"{request.scheme}://{request.host}{request.app['prefix']}/api/v2"
-    return web.Response(body=orjson.dumps(render(store, base, collection, row)), content_type="application/hal+json")
+    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
+    return web.Response(
+        body=orjson.dumps(render(store, base, collection, row)), content_type="application/hal+json"
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,4 +1,4 @@
-"""Action Network's records as the simulator keeps them: uuids, parents, and each action's person."""
+"""Action Network's records as the simulator keeps them: uuids, parents, each action's person."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ class GroupData:
             return self.people
         return self.collections.setdefault(name, {})
 
-    def children(self, action: str, parent_id: str) -> list[dict[str, Any]]:
-        parent_key = ACTIONS[action][0]
+    def children(self, action: str, parent_id: str, key: str | None = None) -> list[dict[str, Any]]:
+        """An action's records under one parent (or, with key="person_id", one person)."""
+        parent_key = key or ACTIONS[action][0]
         return [r for r in self.collection(action).values() if r[parent_key] == parent_id]
 
 
@@ -50,48 +51,82 @@ def make_person(rng: random.Random, person: Person, when: int) -> dict[str, Any]
         "given_name": person.first_name,
         "family_name": person.last_name,
         "email_addresses": [
-            {"primary": primary, "address": address, "status": rng.choice(("subscribed",) * 4 + ("unsubscribed", "bouncing"))}
+            {
+                "primary": primary,
+                "address": address,
+                "status": rng.choice(("subscribed",) * 4 + ("unsubscribed", "bouncing")),
+            }
             for address, primary in person.an_emails
         ],
         "phone_numbers": (
-            [{"primary": True, "number": f"1520555{rng.randint(0, 9999):04d}", "number_type": "Mobile", "status": "subscribed"}]
-            if rng.random() < 0.4 else []
+            [
+                {
+                    "primary": True,
+                    "number": f"1520555{rng.randint(0, 9999):04d}",
+                    "number_type": "Mobile",
+                    "status": "subscribed",
+                }
+            ]
+            if rng.random() < 0.4
+            else []
         ),
-        "postal_addresses": [{
-            "primary": True, "address_lines": [f"{rng.randint(1, 999)} Main St"],
-            "locality": rng.choice(("Tucson", "Montréal", "Duluth")), "region": rng.choice(("AZ", "QC", "MN")),
-            "postal_code": f"{rng.randint(10000, 99999)}", "country": rng.choice(("US", "CA")),
-            "language": "en", "location": {"latitude": 32.2, "longitude": -110.9, "accuracy": "Approximate"},
-        }],
+        "postal_addresses": [
+            {
+                "primary": True,
+                "address_lines": [f"{rng.randint(1, 999)} Main St"],
+                "locality": rng.choice(("Tucson", "Montréal", "Duluth")),
+                "region": rng.choice(("AZ", "QC", "MN")),
+                "postal_code": f"{rng.randint(10000, 99999)}",
+                "country": rng.choice(("US", "CA")),
+                "language": "en",
+                "location": {"latitude": 32.2, "longitude": -110.9, "accuracy": "Approximate"},
+            }
+        ],
         "languages_spoken": [rng.choice(("en", "es", "fr"))],
         "custom_fields": {"volunteer_interest": "canvassing"} if rng.random() < 0.3 else {},
         "created": when,
-        "modified": rng.randint(when, EPOCH_END),
+        "modified": rng.randint(when, max(when, EPOCH_END)),
     }
 
 
 def make_parent(rng: random.Random, kind: str, index: int) -> dict[str, Any]:
     created = random_time(rng)
     record: dict[str, Any] = {
-        "id": new_uuid(rng), "created": created, "modified": rng.randint(created, EPOCH_END),
+        "id": new_uuid(rng),
+        "created": created,
+        "modified": rng.randint(created, EPOCH_END),
         "title": f"{kind.replace('_', ' ').title()} {index}: Fund the libraries ✊",
         "origin_system": "Action Network",
     }
     if kind == "fundraising_pages":
         record["currency"] = "CAD" if index % 4 == 3 else "USD"
     if kind == "tags":
-        record = {"id": record["id"], "created": created, "modified": created, "name": f"Volunteer {index}"}
+        record = {
+            "id": record["id"],
+            "created": created,
+            "modified": created,
+            "name": f"Volunteer {index}",
+        }
     if kind == "messages":
-        record.update(subject=f"Update #{index}", status="sent", total_targeted=rng.randint(100, 5000))
+        record.update(
+            subject=f"Update #{index}", status="sent", total_targeted=rng.randint(100, 5000)
+        )
     return record
 
 
-def make_action(rng: random.Random, action: str, parent: dict[str, Any], person: dict[str, Any]) -> dict[str, Any]:
-    created = rng.randint(max(person["created"], parent["created"], EPOCH_START), EPOCH_END)
+def make_action(
+    rng: random.Random, action: str, parent: dict[str, Any], person: dict[str, Any]
+) -> dict[str, Any]:
+    created = rng.randint(
+        min(max(person["created"], parent["created"], EPOCH_START), EPOCH_END), EPOCH_END
+    )
     parent_key = ACTIONS[action][0]
     record: dict[str, Any] = {
-        "id": new_uuid(rng), parent_key: parent["id"], "person_id": person["id"],
-        "created": created, "modified": created,
+        "id": new_uuid(rng),
+        parent_key: parent["id"],
+        "person_id": person["id"],
+        "created": created,
+        "modified": created,
     }
     if action == "donations":
         cents = rng.choice((500, 1000, 2001, 3500, 10000))

@@ -1,4 +1,4 @@
-"""What stands in front of every API route: auth, rate limits, latency, injected faults, counters."""
+"""What stands in front of every API route: auth, rate limits, latency, faults, counters."""
 
 from __future__ import annotations
 
@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 import orjson
 from aiohttp import web
 
+from simulator.appkeys import AUTH, CONFIG, FAULT_RNG, LIMITS, PREFIX, STATS
 from simulator.settings import SimConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NB_FAULT_BODIES = {
-    500: ("server_error", "You have encountered a server error. Double check your request and/or try again later."),
+    500: (
+        "server_error",
+        "You have encountered a server error. Double check your request and/or try again later.",
+    ),
     502: ("bad_gateway", "Backend service timed out."),
     503: ("service_unavailable", "The service is temporarily unavailable. Please retry later."),
 }
@@ -26,7 +30,7 @@ NB_FAULT_BODIES = {
 
 @dataclass
 class NationAuth:
-    """NationBuilder access tokens: expiry by age or use, and the OAuth refresh that replaces them."""
+    """NationBuilder access tokens: expiry by age or use, and the OAuth refresh replacing them."""
 
     config: SimConfig
     tokens: dict[str, tuple[float, int]] = field(default_factory=dict)  # token -> (issued, uses)
@@ -45,15 +49,23 @@ class NationAuth:
             return "token_expired"
         issued, uses = self.tokens[token]
         ttl_s, ttl_n = self.config.nb_token_ttl_seconds, self.config.nb_token_ttl_requests
-        if (ttl_s is not None and time.monotonic() - issued > ttl_s) or (ttl_n is not None and uses >= ttl_n):
+        if (ttl_s is not None and time.monotonic() - issued > ttl_s) or (
+            ttl_n is not None and uses >= ttl_n
+        ):
             self.expired.add(token)
             del self.tokens[token]
             return "token_expired"
         self.tokens[token] = (issued, uses + 1)
         return None
 
-    def refresh(self, client_id: str | None, client_secret: str | None, refresh: str | None) -> tuple[str | None, str]:
-        if (client_id, client_secret, refresh) != (self.config.nb_client_id, self.config.nb_client_secret, self.refresh_token):
+    def refresh(
+        self, client_id: str | None, client_secret: str | None, refresh: str | None
+    ) -> tuple[str | None, str]:
+        if (client_id, client_secret, refresh) != (
+            self.config.nb_client_id,
+            self.config.nb_client_secret,
+            self.refresh_token,
+        ):
             return None, ""
         for old in list(self.tokens):
             self.expired.add(old)
@@ -66,7 +78,7 @@ class NationAuth:
 
 @dataclass
 class Limits:
-    """NationBuilder: fixed windows per token with RateLimit-* headers. AN: a token bucket per key."""
+    """NationBuilder: fixed windows per token with RateLimit-* headers. AN: token bucket per key."""
 
     config: SimConfig
     windows: dict[str, tuple[float, int]] = field(default_factory=dict)
@@ -80,8 +92,11 @@ class Limits:
         used = used + 1 if seen_start == start else 1
         self.windows[token] = (start, used)
         reset = start + window
-        headers = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, limit - used)),
-                   "RateLimit-Reset": str(math.ceil(reset))}
+        headers = {
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(max(0, limit - used)),
+            "RateLimit-Reset": str(math.ceil(reset)),
+        }
         if self.config.rate_limits and used > limit:
             headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
             return False, headers
@@ -110,7 +125,10 @@ class Stats:
     unauthorized: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, dict[str, int]]:
-        return {name: dict(getattr(self, name)) for name in ("requests", "by_route", "throttled", "faults", "unauthorized")}
+        return {
+            name: dict(getattr(self, name))
+            for name in ("requests", "by_route", "throttled", "faults", "unauthorized")
+        }
 
 
 def nb_token(request: web.Request) -> str | None:
@@ -120,12 +138,22 @@ def nb_token(request: web.Request) -> str | None:
     return request.query.get("access_token")
 
 
-def json_error(status: int, payload: dict[str, str], headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(payload), content_type="application/json", headers=headers)
+def json_error(
+    status: int, payload: dict[str, str], headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status, body=orjson.dumps(payload), content_type="application/json", headers=headers
+    )
 
 
-async def inject_fault(request: web.Request, api: str, config: SimConfig, rng: random.Random, stats: Stats,
-                       handler: Handler) -> web.StreamResponse | None:
+async def inject_fault(
+    request: web.Request,
+    api: str,
+    config: SimConfig,
+    rng: random.Random,
+    stats: Stats,
+    handler: Handler,
+) -> web.StreamResponse | None:
     """Roll for each configured fault; return the faulty response, or None to serve normally."""
     for kind, rate in config.faults.items():
         if rate <= 0 or rng.random() >= rate:
@@ -134,7 +162,12 @@ async def inject_fault(request: web.Request, api: str, config: SimConfig, rng: r
         if kind.startswith("http_"):
             status = int(kind[5:])
             code, message = NB_FAULT_BODIES[status]
-            return json_error(status, {"code": code, "message": message} if api == "nationbuilder" else {"error": message})
+            return json_error(
+                status,
+                {"code": code, "message": message}
+                if api == "nationbuilder"
+                else {"error": message},
+            )
         if kind == "stall":
             await asyncio.sleep(config.stall_seconds)
             return None
@@ -146,7 +179,9 @@ async def inject_fault(request: web.Request, api: str, config: SimConfig, rng: r
             response = await handler(request)
             body = getattr(response, "body", b"") or b""
             cut = bytes(body)[: max(1, len(body) // 2)]
-            return web.Response(body=cut, status=response.status, content_type=response.content_type)
+            return web.Response(
+                body=cut, status=response.status, content_type=response.content_type
+            )
     return None
 
 
@@ -156,37 +191,49 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         app = request.app
-        config: SimConfig = app["config"]
-        stats: Stats = app["stats"]
-        route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+        config: SimConfig = app[CONFIG]
+        stats: Stats = app[STATS]
+        route = (
+            request.match_info.route.resource.canonical
+            if request.match_info.route.resource
+            else request.path
+        )
         stats.requests[api] += 1
-        stats.by_route[f"{api} {request.method} {route.removeprefix(app['prefix'])}"] += 1
+        stats.by_route[f"{api} {request.method} {route.removeprefix(app[PREFIX])}"] += 1
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         if api == "nationbuilder":
             if request.path.endswith("/oauth/token"):
                 return await handler(request)
             token = nb_token(request)
-            problem = app["auth"].check(token)
+            problem = app[AUTH].check(token)
             if problem:
                 stats.unauthorized[api] += 1
-                message = ("Your access token has expired." if problem == "token_expired" else
-                           "You are not authorized to access this content. Your access token may be missing.")
+                message = (
+                    "Your access token has expired."
+                    if problem == "token_expired"
+                    else "You are not authorized to access this content. "
+                    "Your access token may be missing."
+                )
                 return json_error(401, {"code": problem, "message": message})
-            allowed, headers = app["limits"].nationbuilder(token or "")
+            allowed, headers = app[LIMITS].nationbuilder(token or "")
         else:
             key = request.headers.get("OSDI-API-Token")
             if key not in config.an_keys:
                 stats.unauthorized[api] += 1
                 return json_error(401, {"error": "API Key invalid or not present"})
-            allowed, headers = app["limits"].action_network(key or "")
+            allowed, headers = app[LIMITS].action_network(key or "")
             if config.an_deep_page_ms and request.query.get("page", "").isdigit():
                 await asyncio.sleep(config.an_deep_page_ms * int(request.query["page"]) / 1000)
         if not allowed:
             stats.throttled[api] += 1
             message = "You have made too many requests. Please try again later."
-            return json_error(429, {"message": message} if api == "nationbuilder" else {"error": message}, headers)
-        response = await inject_fault(request, api, config, app["fault_rng"], stats, handler) or await handler(request)
+            return json_error(
+                429, {"message": message} if api == "nationbuilder" else {"error": message}, headers
+            )
+        response = await inject_fault(
+            request, api, config, app[FAULT_RNG], stats, handler
+        ) or await handler(request)
         response.headers.update(headers)
         return response
 

@@ -1,4 +1,4 @@
-"""NationBuilder's records as the simulator keeps them: compact dicts, rendered to JSON:API on demand."""
+"""NationBuilder's records as the simulator keeps them: compact dicts, rendered on demand."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COLORS = ("red", "green", "blue", None, "violet")
 CHAPTERS = ("Portland", "Tucson", "Minneapolis", "Montréal", "São Paulo", None)
 PAYMENT_TYPES = ("Credit Card", "Check", "Cash", "ACH")
 STATUSES = ("succeeded",) * 18 + ("pending", "failed")
+LIST_KINDS = ("Donors", "Volunteers", "Canvass Ω", "New voters")
 LONG_NOTE = "Met at the rally — wants to canvass. 🚪✊ " * 60
 
 
@@ -79,11 +80,13 @@ def make_signup(rng: random.Random, signup_id: int, person: Person, when: int) -
         "employer": rng.choice((None, "NationBuilder", "City of Tucson", "Self")),
         "custom_values": {"chapter": rng.choice(CHAPTERS), "favorite_color": rng.choice(COLORS)},
         "created_at": when,
-        "updated_at": rng.randint(when, EPOCH_END),
+        "updated_at": rng.randint(when, max(when, EPOCH_END)),
     }
 
 
-def build_nation(rng: random.Random, people: list[Person], n_donations: int, n_lists: int) -> NationData:
+def build_nation(
+    rng: random.Random, people: list[Person], n_donations: int, n_lists: int
+) -> NationData:
     """Generate a nation whose sizes follow the settings and whose links all point at real rows."""
     nation = NationData()
     nb_people = [p for p in people if p.in_nb]
@@ -95,10 +98,14 @@ def build_nation(rng: random.Random, people: list[Person], n_donations: int, n_l
     for _ in range(n_donations):
         add_donation(rng, nation, rng.choice(ids))
     for list_id in range(1, n_lists + 1):
-        size = 0 if list_id == 1 else min(len(ids), int(len(ids) * rng.choice((0.01, 0.03, 0.08, 0.2))))
+        size = (
+            0
+            if list_id == 1
+            else min(len(ids), int(len(ids) * rng.choice((0.01, 0.03, 0.08, 0.2))))
+        )
         nation.lists[list_id] = {
             "id": list_id,
-            "name": f"List {list_id}: {rng.choice(('Donors', 'Volunteers', 'Canvass Ω', 'New voters'))}",
+            "name": f"List {list_id}: {rng.choice(LIST_KINDS)}",
             "slug": f"list_{list_id}",
             "description": rng.choice((None, "Built from a filter", "Imported — 2024")),
             "author_id": rng.choice(ids),
@@ -113,7 +120,7 @@ def build_nation(rng: random.Random, people: list[Person], n_donations: int, n_l
 def add_donation(rng: random.Random, nation: NationData, signup_id: int) -> int:
     donation_id = nation.new_id("donations")
     donor = nation.signups[signup_id]
-    created = random_time(rng, max(donor["created_at"], EPOCH_START))
+    created = random_time(rng, min(max(donor["created_at"], EPOCH_START), EPOCH_END))
     cents = rng.choice((500, 1000, 2500, 5000, 10000)) + rng.randint(0, 99) * rng.choice((0, 1))
     status = rng.choice(STATUSES)
     nation.donations[donation_id] = {
@@ -140,18 +147,26 @@ def build_engagement(rng: random.Random, nation: NationData, ids: list[int]) -> 
     """Tags, events, memberships, petitions and paths: the cheap rest of v2."""
     n = len(ids)
     for tag_id in range(1, 41):
-        nation.signup_tags[tag_id] = {"id": tag_id, "name": f"tag-{tag_id}-{rng.choice(('ñ', 'vol', 'x'))}"}
+        nation.signup_tags[tag_id] = {
+            "id": tag_id,
+            "name": f"tag-{tag_id}-{rng.choice(('ñ', 'vol', 'x'))}",
+        }
     pairs = {(rng.choice(ids), rng.randint(1, 40)) for _ in range(int(n * 0.8))}
     for signup_id, tag_id in sorted(pairs):
         tagging_id = nation.new_id("signup_taggings")
         nation.signup_taggings[tagging_id] = {
-            "id": tagging_id, "signup_id": signup_id, "tag_id": tag_id,
+            "id": tagging_id,
+            "signup_id": signup_id,
+            "tag_id": tag_id,
             "created_at": random_time(rng),
         }
     for event_id in range(1, 21):
         nation.events[event_id] = {
-            "id": event_id, "page_id": 100 + event_id, "venue_name": f"Hall {event_id}",
-            "start_at": random_time(rng), "duration": rng.choice((3600, 7200)),
+            "id": event_id,
+            "page_id": 100 + event_id,
+            "venue_name": f"Hall {event_id}",
+            "start_at": random_time(rng),
+            "duration": rng.choice((3600, 7200)),
             "capacity_count": rng.choice((None, 50, 200)),
         }
     for _ in range(int(n * 0.2)):
@@ -159,45 +174,67 @@ def build_engagement(rng: random.Random, nation: NationData, ids: list[int]) -> 
         signup = nation.signups[rng.choice(ids)]
         created = random_time(rng)
         nation.event_rsvps[rsvp_id] = {
-            "id": rsvp_id, "event_id": rng.randint(1, 20), "signup_id": signup["id"],
-            "email": signup["email"], "first_name": signup["first_name"],
-            "last_name": signup["last_name"], "guests_count": rng.choice((0, 0, 1, 2)),
-            "attendee": rng.random() < 0.6, "canceled": rng.random() < 0.1,
-            "created_at": created, "updated_at": created + rng.randint(0, 86400),
+            "id": rsvp_id,
+            "event_id": rng.randint(1, 20),
+            "signup_id": signup["id"],
+            "email": signup["email"],
+            "first_name": signup["first_name"],
+            "last_name": signup["last_name"],
+            "guests_count": rng.choice((0, 0, 1, 2)),
+            "attendee": rng.random() < 0.6,
+            "canceled": rng.random() < 0.1,
+            "created_at": created,
+            "updated_at": created + rng.randint(0, 86400),
         }
     for _ in range(int(n * 0.1)):
         membership_id = nation.new_id("memberships")
         created = random_time(rng)
         nation.memberships[membership_id] = {
-            "id": membership_id, "signup_id": rng.choice(ids), "membership_type_id": rng.randint(1, 3),
+            "id": membership_id,
+            "signup_id": rng.choice(ids),
+            "membership_type_id": rng.randint(1, 3),
             "status": rng.choice(("active", "canceled", "expired", "grace period")),
-            "started_at": created, "created_at": created, "updated_at": created + 60,
+            "started_at": created,
+            "created_at": created,
+            "updated_at": created + 60,
         }
     for petition_id in range(1, 11):
         nation.petitions[petition_id] = {
-            "id": petition_id, "page_id": 200 + petition_id,
-            "intro": f"Petition {petition_id}: fund the libraries", "goal": rng.choice((100, 1000)),
+            "id": petition_id,
+            "page_id": 200 + petition_id,
+            "intro": f"Petition {petition_id}: fund the libraries",
+            "goal": rng.choice((100, 1000)),
         }
     pairs = {(rng.choice(ids), rng.randint(1, 10)) for _ in range(int(n * 0.5))}
     for signup_id, petition_id in sorted(pairs):
         signature_id = nation.new_id("petition_signatures")
         created = random_time(rng)
         nation.petition_signatures[signature_id] = {
-            "id": signature_id, "petition_id": petition_id, "signup_id": signup_id,
-            "comment": rng.choice((None, "Yes!", "¡Sí se puede!")), "is_private": False,
-            "created_at": created, "updated_at": created,
+            "id": signature_id,
+            "petition_id": petition_id,
+            "signup_id": signup_id,
+            "comment": rng.choice((None, "Yes!", "¡Sí se puede!")),
+            "is_private": False,
+            "created_at": created,
+            "updated_at": created,
         }
     for path_id in range(1, 6):
         created = random_time(rng)
         nation.paths[path_id] = {
-            "id": path_id, "name": f"Path {path_id}", "default_value_amount": "3.50",
-            "created_at": created, "updated_at": created,
+            "id": path_id,
+            "name": f"Path {path_id}",
+            "default_value_amount": "3.50",
+            "created_at": created,
+            "updated_at": created,
         }
     for _ in range(int(n * 0.1)):
         journey_id = nation.new_id("path_journeys")
         created = random_time(rng)
         nation.path_journeys[journey_id] = {
-            "id": journey_id, "path_id": rng.randint(1, 5), "signup_id": rng.choice(ids),
+            "id": journey_id,
+            "path_id": rng.randint(1, 5),
+            "signup_id": rng.choice(ids),
             "journey_status": rng.choice(("active", "completed", "abandoned")),
-            "created_at": created, "updated_at": created + 3600,
+            "created_at": created,
+            "updated_at": created + 3600,
         }

@@ -1,8 +1,9 @@
-"""The simulator as a real aiohttp server on loopback: in this process (a thread) or as a command."""
+"""The simulator as a real aiohttp server on loopback: in this process (a thread) or a command."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator import an_api, nb_api
+from simulator.appkeys import AUTH, CONFIG, FAULT_RNG, LIMITS, PREFIX, STATS, STORE
 from simulator.guards import Limits, NationAuth, Stats, guard
 from simulator.settings import SimConfig
 from simulator.store import Store
@@ -23,15 +25,18 @@ NB_PREFIX, AN_PREFIX = "/nationbuilder", "/action_network"
 def build_app(config: SimConfig) -> web.Application:
     """One root app with the two APIs mounted under their own prefixes and `/_sim/` for control."""
     root = web.Application()
-    root["config"] = config
-    root["store"] = Store(config)
-    root["stats"] = Stats()
-    root["auth"] = NationAuth(config)
-    root["limits"] = Limits(config)
-    for prefix, api, module in ((NB_PREFIX, "nationbuilder", nb_api), (AN_PREFIX, "action_network", an_api)):
+    root[CONFIG] = config
+    root[STORE] = Store(config)
+    root[STATS] = Stats()
+    root[AUTH] = NationAuth(config)
+    root[LIMITS] = Limits(config)
+    for prefix, api, module in (
+        (NB_PREFIX, "nationbuilder", nb_api),
+        (AN_PREFIX, "action_network", an_api),
+    ):
         sub = web.Application(middlewares=[guard(api)])
-        sub["prefix"] = prefix
-        sub["fault_rng"] = random.Random(config.seed)
+        sub[PREFIX] = prefix
+        sub[FAULT_RNG] = random.Random(config.seed)
         module.add_routes(sub)
         root.add_subapp(prefix, sub)
     _share_state(root)
@@ -50,56 +55,56 @@ def _share_state(root: web.Application) -> None:
     for resource in root.router.resources():
         sub = getattr(resource, "_app", None)
         if sub is not None:
-            for key in ("config", "store", "stats", "auth", "limits"):
-                sub[key] = root[key]
+            sub[CONFIG], sub[STORE], sub[STATS] = root[CONFIG], root[STORE], root[STATS]
+            sub[AUTH], sub[LIMITS] = root[AUTH], root[LIMITS]
 
 
 async def truth(request: web.Request) -> web.Response:
-    return web.json_response(request.app["store"].truth())
+    return web.json_response(request.app[STORE].truth())
 
 
 async def mutate(request: web.Request) -> web.Response:
     body = await request.json() if request.can_read_body else {}
-    return web.json_response(request.app["store"].mutate(float(body.get("fraction", 0.05))))
+    return web.json_response(request.app[STORE].mutate(float(body.get("fraction", 0.05))))
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app["stats"].as_dict())
+    return web.json_response(request.app[STATS].as_dict())
 
 
 async def reset_stats(request: web.Request) -> web.Response:
     fresh = Stats()
     for field_name, counter in fresh.as_dict().items():
-        getattr(request.app["stats"], field_name).clear()
-        getattr(request.app["stats"], field_name).update(counter)
+        getattr(request.app[STATS], field_name).clear()
+        getattr(request.app[STATS], field_name).update(counter)
     return web.json_response({"ok": True})
 
 
 async def get_config(request: web.Request) -> web.Response:
-    return web.json_response(request.app["config"].public())
+    return web.json_response(request.app[CONFIG].public())
 
 
 async def set_config(request: web.Request) -> web.Response:
     try:
-        request.app["config"].update(await request.json())
+        request.app[CONFIG].update(await request.json())
     except ValueError as exc:
         return web.json_response({"error": str(exc)}, status=400)
-    return web.json_response(request.app["config"].public())
+    return web.json_response(request.app[CONFIG].public())
 
 
 async def reset(request: web.Request) -> web.Response:
     """Regenerate the population from the (possibly changed) settings: a clean slate for a test."""
-    config: SimConfig = request.app["config"]
+    config: SimConfig = request.app[CONFIG]
     if request.can_read_body:
         try:
             config.update(await request.json())
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
     store = await asyncio.get_running_loop().run_in_executor(None, Store, config)
-    request.app["store"].__dict__.update(store.__dict__)
+    request.app[STORE].__dict__.update(store.__dict__)
     auth = NationAuth(config)
-    request.app["auth"].__dict__.update(auth.__dict__)
-    request.app["limits"].__dict__.update(Limits(config).__dict__)
+    request.app[AUTH].__dict__.update(auth.__dict__)
+    request.app[LIMITS].__dict__.update(Limits(config).__dict__)
     return web.json_response({"ok": True})
 
 
@@ -124,18 +129,21 @@ class RunningSimulator:
         return self.url + AN_PREFIX + "/api/v2"
 
 
-async def start(config: SimConfig, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+async def start(
+    config: SimConfig, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, int]:
     runner = web.AppRunner(build_app(config), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else port
+    bound = runner.addresses[0][1] if runner.addresses else port
     return runner, int(bound)
 
 
 @contextmanager
-def serve_in_thread(config: SimConfig | None = None, **overrides: Any) -> Iterator[RunningSimulator]:
+def serve_in_thread(
+    config: SimConfig | None = None, **overrides: Any
+) -> Iterator[RunningSimulator]:
     """Run the simulator on its own event loop in a daemon thread for the duration of a block."""
     config = config or SimConfig()
     config.update(overrides)
@@ -174,13 +182,14 @@ def run_forever(config: SimConfig, host: str, port: int) -> None:
         runner, bound = await start(config, host, port)
         print(f"simulator: NationBuilder at http://{host}:{bound}{NB_PREFIX}", flush=True)
         print(f"simulator: Action Network at http://{host}:{bound}{AN_PREFIX}/api/v2", flush=True)
-        print(f"simulator: control at http://{host}:{bound}/_sim/ (truth, mutate, stats, config)", flush=True)
+        print(
+            f"simulator: control at http://{host}:{bound}/_sim/ (truth, mutate, stats, config)",
+            flush=True,
+        )
         try:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass

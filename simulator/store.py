@@ -14,13 +14,33 @@ from simulator.persons import Person, assign_emails, build_universe
 from simulator.settings import SimConfig
 
 NB_RESOURCES = (
-    "signups", "donations", "lists", "signup_tags", "signup_taggings", "events", "event_rsvps",
-    "memberships", "petitions", "petition_signatures", "paths", "path_journeys",
+    "signups",
+    "donations",
+    "lists",
+    "signup_tags",
+    "signup_taggings",
+    "events",
+    "event_rsvps",
+    "memberships",
+    "petitions",
+    "petition_signatures",
+    "paths",
+    "path_journeys",
 )
-NB_CASCADE = ("donations", "signup_taggings", "event_rsvps", "memberships", "petition_signatures", "path_journeys")
+NB_CASCADE = (
+    "donations",
+    "signup_taggings",
+    "event_rsvps",
+    "memberships",
+    "petition_signatures",
+    "path_journeys",
+)
 ACTION_TYPES = {
-    "signatures": "signature", "attendances": "attendance", "submissions": "submission",
-    "donations": "donation", "outreaches": "outreach",
+    "signatures": "signature",
+    "attendances": "attendance",
+    "submissions": "submission",
+    "donations": "donation",
+    "outreaches": "outreach",
 }
 
 
@@ -31,7 +51,9 @@ class Store:
         self.config = config
         self.rng = random.Random(config.seed)
         self.people = build_universe(self.rng, config.nb_signups, config.an_people)
-        self.nation: NationData = build_nation(self.rng, self.people, config.nb_donations, config.nb_lists)
+        self.nation: NationData = build_nation(
+            self.rng, self.people, config.nb_donations, config.nb_lists
+        )
         self.group: GroupData = build_group(self.rng, self.people, config.an_actions)
         self.version = 0
         self.clock = int(time.time())
@@ -58,16 +80,27 @@ class Store:
     def mutate(self, fraction: float = 0.05) -> dict[str, Any]:
         """Update, add and delete a share of records in both systems, as a day of activity would."""
         rng, when = self.rng, self.now()
-        summary = {"nationbuilder": self._mutate_nation(rng, when, fraction),
-                   "action_network": self._mutate_group(rng, when, fraction)}
+        summary = {
+            "nationbuilder": self._mutate_nation(rng, when, fraction),
+            "action_network": self._mutate_group(rng, when, fraction),
+        }
         self.version += 1
         return summary
 
     def _new_person(self, rng: random.Random, in_nb: bool, in_an: bool) -> Person:
         key = len(self.people)
-        first, last = rng.choice(("Nova", "Élodie", "Tariq")), rng.choice(("Reyes", "Ångström", "Obi"))
-        person = Person(key, first, last, f"new.{first.lower()}{key}@example.org".replace("é", "e"),
-                        in_nb=in_nb, in_an=in_an)
+        first, last = (
+            rng.choice(("Nova", "Élodie", "Tariq")),
+            rng.choice(("Reyes", "Ångström", "Obi")),
+        )
+        person = Person(
+            key,
+            first,
+            last,
+            f"new.{first.lower()}{key}@example.org".replace("é", "e"),
+            in_nb=in_nb,
+            in_an=in_an,
+        )
         assign_emails(rng, person)
         self.people.append(person)
         return person
@@ -80,7 +113,9 @@ class Store:
             nation.signups[signup_id].update(updated_at=when, note=f"Updated {when} ✎")
         for _ in range(k):
             signup_id = nation.new_id("signups")
-            nation.signups[signup_id] = make_signup(rng, signup_id, self._new_person(rng, True, False), when)
+            nation.signups[signup_id] = make_signup(
+                rng, signup_id, self._new_person(rng, True, False), when
+            )
             nation.signups[signup_id]["updated_at"] = when
         doomed = set(rng.sample(ids, k=max(1, k // 5)))
         self._delete_signups(doomed)
@@ -90,10 +125,15 @@ class Store:
         kd = max(1, int(len(donation_ids) * fraction))
         for donation_id in rng.sample(donation_ids, k=min(kd, len(donation_ids))):
             if donation_id in nation.donations:
-                nation.donations[donation_id].update(status="succeeded", updated_at=when)
+                row = nation.donations[donation_id]  # a pending or failed one has no succeeded_at
+                row.update(
+                    status="succeeded", updated_at=when, succeeded_at=row["succeeded_at"] or when
+                )
         for _ in range(kd):
             donation_id = add_donation(rng, nation, rng.choice(live))
-            nation.donations[donation_id].update(created_at=when, updated_at=when, succeeded_at=when)
+            row = nation.donations[donation_id]
+            succeeded = when if row["status"] == "succeeded" else None
+            row.update(created_at=when, updated_at=when, succeeded_at=succeeded)
         gone = [d for d in rng.sample(list(nation.donations), k=max(1, kd // 5))]
         for donation_id in gone:
             nation.donations.pop(donation_id)
@@ -107,15 +147,27 @@ class Store:
             nation.list_members[list_id] = sorted(members)
             nation.lists[list_id]["updated_at"] = when
         out["lists"] = {"updated": len(touched)}
+        tagged = {(row["signup_id"], row["tag_id"]) for row in nation.signup_taggings.values()}
+        added_taggings = 0
         for signup_id in rng.sample(live, k=min(k, len(live))):
+            tag_id = rng.randint(1, 40)
+            if (signup_id, tag_id) in tagged:
+                continue  # a signup carries each tag once
+            tagged.add((signup_id, tag_id))
             tagging_id = nation.new_id("signup_taggings")
             nation.signup_taggings[tagging_id] = {
-                "id": tagging_id, "signup_id": signup_id, "tag_id": rng.randint(1, 40), "created_at": when,
+                "id": tagging_id,
+                "signup_id": signup_id,
+                "tag_id": tag_id,
+                "created_at": when,
             }
-        out["signup_taggings"] = {"added": k}
+            added_taggings += 1
+        out["signup_taggings"] = {"added": added_taggings}
         for resource in ("event_rsvps", "memberships", "petition_signatures", "path_journeys"):
             table = nation.collection(resource)
-            for record_id in rng.sample(list(table), k=min(len(table), max(1, int(len(table) * fraction)))):
+            for record_id in rng.sample(
+                list(table), k=min(len(table), max(1, int(len(table) * fraction)))
+            ):
                 table[record_id]["updated_at"] = when
             out[resource] = {"updated": max(1, int(len(table) * fraction))}
         return out
@@ -142,7 +194,9 @@ class Store:
         ids = list(group.people)
         k = max(1, int(len(ids) * fraction))
         for person_id in rng.sample(ids, k=min(k, len(ids))):
-            group.people[person_id].update(modified=when, family_name=group.people[person_id]["family_name"] + "-Ruiz")
+            group.people[person_id].update(
+                modified=when, family_name=group.people[person_id]["family_name"] + "-Ruiz"
+            )
         for _ in range(k):
             record = make_person(rng, self._new_person(rng, False, True), when)
             record["modified"] = when
@@ -181,13 +235,22 @@ class Store:
             ids = sorted(nation.collection(resource))
             nb[resource] = {"count": len(ids), "ids": ids}
         nb["donations"]["sum_cents"] = sum(d["amount_in_cents"] for d in nation.donations.values())
-        pairs = sorted((lid, sid) for lid, members in nation.list_members.items() for sid in members)
+        pairs = sorted(
+            (lid, sid) for lid, members in nation.list_members.items() for sid in members
+        )
         nb["list_signups"] = {"count": len(pairs), "pairs": pairs}
         nb["deleted"] = {resource: sorted(ids) for resource, ids in nation.deleted.items()}
         an: dict[str, Any] = {}
-        for name in ("people", *ACTIONS, *{p for p, _ in ACTIONS.values()}, "campaigns", "lists", "messages"):
-            ids = sorted(f"action_network:{record_id}" for record_id in group.collection(name))
-            an[name] = {"count": len(ids), "ids": ids}
+        for name in (
+            "people",
+            *ACTIONS,
+            *{p for p, _ in ACTIONS.values()},
+            "campaigns",
+            "lists",
+            "messages",
+        ):
+            uuids = sorted(f"action_network:{record_id}" for record_id in group.collection(name))
+            an[name] = {"count": len(uuids), "ids": uuids}
         by_currency: dict[str, int] = {}
         for donation in group.collection("donations").values():
             currency = donation["currency"].upper()
@@ -207,10 +270,14 @@ class Store:
             return node
 
         systems: dict[str, set[str]] = {}
-        records = [(f"nb:{sid}", "nationbuilder", [row[f"email{i}"] for i in range(1, 5)])
-                   for sid, row in self.nation.signups.items()]
-        records += [(f"an:{pid}", "action_network", [e["address"] for e in row["email_addresses"]])
-                    for pid, row in self.group.people.items()]
+        records = [
+            (f"nb:{sid}", "nationbuilder", [row[f"email{i}"] for i in range(1, 5)])
+            for sid, row in self.nation.signups.items()
+        ]
+        records += [
+            (f"an:{pid}", "action_network", [e["address"] for e in row["email_addresses"]])
+            for pid, row in self.group.people.items()
+        ]
         for node, system, emails in records:
             find(node)
             systems.setdefault(node, set()).add(system)
@@ -228,7 +295,10 @@ class Store:
         return {
             "people_total": len(components),
             "people_in_both": sum(1 for s in components.values() if len(s) == 2),
-            "donations_count": {"nationbuilder": len(donations_nb), "action_network": len(donations_an)},
+            "donations_count": {
+                "nationbuilder": len(donations_nb),
+                "action_network": len(donations_an),
+            },
             "donations_cents": {
                 "nationbuilder": sum(d["amount_in_cents"] for d in donations_nb),
                 "action_network": sum(d["amount_cents"] for d in donations_an),

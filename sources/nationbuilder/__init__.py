@@ -1,1 +1,260 @@
-"""sources/nationbuilder package."""
+"""NationBuilder source: v2 collections (and v1 or v2 lists) as typed Arrow pages into dlt."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources import DltResource
+
+from sources.destination import live_rows
+from sources.http import (
+    ApiClient,
+    ClientRegistry,
+    MalformedPageError,
+    iter_nb_v1_pages,
+    iter_nb_v2_pages,
+    nationbuilder_settings,
+)
+from sources.nationbuilder import schemas
+from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, TokenStore, refresh_hook
+from sources.nationbuilder.deletions import DeletionLog, DeletionSweep
+from sources.nationbuilder.records import TableBuilder
+from sources.nationbuilder.settings import (
+    COLLECTIONS,
+    OVERLAP_SECONDS,
+    PAGE_SIZE,
+    V1_PAGE_LIMIT,
+    Collection,
+)
+from sources.tables import RecordError, dlt_hints
+
+__all__ = ["nationbuilder_source"]
+
+
+def _api_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _newest(current: datetime | None, table: pa.Table, column: str) -> datetime | None:
+    if column not in table.column_names or table.num_rows == 0:
+        return current
+    value = pc.max(table[column]).as_py()
+    if value is None:
+        return current
+    return value if current is None or value > current else current
+
+
+async def _typed_pages(
+    client: ApiClient,
+    collection: str,
+    path: str,
+    params: dict[str, Any],
+    builder: TableBuilder,
+    concurrency: int,
+) -> AsyncIterator[pa.Table]:
+    """Pages of a v2 index as tables; conversion runs in a worker thread, off dlt's event loop."""
+    number = 0
+    async for page in iter_nb_v2_pages(
+        client, path, params, page_size=PAGE_SIZE, concurrency=concurrency, resource=collection
+    ):
+        number += 1
+        try:
+            yield await asyncio.to_thread(builder.from_v2, page["data"])
+        except RecordError as exc:
+            raise MalformedPageError(
+                "nationbuilder", path, number, f"{collection}: {exc}"
+            ) from None
+
+
+def collection_resource(
+    spec: Collection,
+    client: ApiClient,
+    concurrency: int,
+    overlap: timedelta,
+    deletions: DeletionLog | None,
+) -> DltResource:
+    """A v2 collection: incremental on its cursor with a deletion sweep, or reloaded whole."""
+    builder = TableBuilder(spec.columns)
+    hints = dlt_hints(spec.columns, ("id",))
+
+    async def pages() -> AsyncIterator[Any]:
+        state = dlt.current.resource_state()
+        saved = state.get("cursor")
+        params: dict[str, Any] = {"sort": "id"}
+        if spec.cursor and saved:
+            since = datetime.fromisoformat(saved) - overlap
+            params[f"filter[{spec.cursor}][gte]"] = _api_time(since)
+        newest = datetime.fromisoformat(saved) if saved else None
+        seen: list[int] = []
+        async for table in _typed_pages(client, spec.name, spec.path, params, builder, concurrency):
+            if spec.cursor:
+                newest = _newest(newest, table, spec.cursor)
+            seen.extend(table["id"].to_pylist())
+            yield table
+        if spec.sweeps_deletions and deletions is not None and saved:
+            known = sorted({row[0] for row in live_rows(spec.name)} | set(seen))
+            gone = await DeletionSweep(client, spec.path, spec.name, spec.name).run(known)
+            if gone and deletions is not None:
+                deletions.record(spec.name, [str(i) for i in gone])
+        if newest is not None:
+            state["cursor"] = newest.isoformat()
+
+    disposition = "merge" if spec.cursor else "replace"
+    return dlt.resource(
+        pages, name=spec.name, primary_key="id", write_disposition=disposition, columns=hints
+    )
+
+
+def lists_resources(
+    client: ApiClient, api_version: str, concurrency: int, deletions: DeletionLog | None
+) -> tuple[DltResource, DltResource]:
+    """`lists` and `list_signups` (who is on which list), through v2 or v1: same tables either way.
+
+    List memberships carry no timestamps, so a list's members are re-read only when the list
+    changed: its size differs from the warehouse's count, or (v2) its `updated_at` moved.
+    """
+    list_builder = TableBuilder(schemas.LISTS)
+    pair_builder = TableBuilder(schemas.LIST_SIGNUPS, ("list_id", "signup_id"))
+
+    async def lists() -> AsyncIterator[pa.Table]:
+        if api_version == "v1":
+            number = 0
+            async for page in iter_nb_v1_pages(
+                client, "/api/v1/lists", limit=V1_PAGE_LIMIT, resource="lists"
+            ):
+                number += 1
+                rows = [{**row, "signups_count": row.get("count")} for row in page["results"]]
+                for row in rows:
+                    row.pop("count", None)
+                try:
+                    yield list_builder.from_rows(rows)
+                except RecordError as exc:
+                    raise MalformedPageError(
+                        "nationbuilder", "/api/v1/lists", number, f"lists: {exc}"
+                    ) from None
+        else:
+            async for table in _typed_pages(
+                client, "lists", "/api/v2/lists", {"sort": "id"}, list_builder, concurrency
+            ):
+                yield table
+
+    async def members(list_id: int) -> list[int]:
+        if api_version == "v1":
+            path = f"/api/v1/lists/{list_id}/people"
+            pages = iter_nb_v1_pages(client, path, limit=V1_PAGE_LIMIT, resource="list_signups")
+            return [int(row["id"]) async for page in pages for row in page["results"]]
+        path = f"/api/v2/lists/{list_id}/signups"
+        params = {"fields[signups]": "id", "sort": "id"}
+        pages = iter_nb_v2_pages(
+            client,
+            path,
+            params,
+            page_size=PAGE_SIZE,
+            concurrency=concurrency,
+            resource="list_signups",
+        )
+        return [int(item["id"]) async for page in pages for item in page["data"]]
+
+    async def list_signups(lists_page: pa.Table) -> AsyncIterator[Any]:
+        state = dlt.current.resource_state()
+        seen_versions: dict[str, str] = state.setdefault("list_versions", {})
+        held: dict[int, set[int]] = {}
+        for list_id, signup_id in live_rows("list_signups", ("list_id", "signup_id")):
+            held.setdefault(int(list_id), set()).add(int(signup_id))
+        rows = lists_page.select(["id", "signups_count", "updated_at"]).to_pylist()
+        changed = [
+            row["id"]
+            for row in rows
+            if len(held.get(row["id"], ())) != row["signups_count"]
+            or seen_versions.get(str(row["id"])) != str(row["updated_at"])
+        ]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def read(list_id: int) -> tuple[int, list[int]]:
+            async with gate:
+                return list_id, await members(list_id)
+
+        for task in asyncio.as_completed([read(list_id) for list_id in changed]):
+            list_id, current = await task
+            if current:
+                yield pair_builder.from_rows(
+                    [{"list_id": list_id, "signup_id": s} for s in current]
+                )
+            removed = held.get(list_id, set()) - set(current)
+            if removed and deletions is not None:
+                deletions.record("list_signups", [f"{list_id}:{s}" for s in sorted(removed)])
+        for row in rows:
+            seen_versions[str(row["id"])] = str(row["updated_at"])
+
+    lists_resource = dlt.resource(
+        lists,
+        name="lists",
+        primary_key="id",
+        write_disposition="replace",
+        columns=dlt_hints(schemas.LISTS, ("id",)),
+    )
+    pairs_resource = dlt.transformer(
+        list_signups,
+        data_from=lists_resource,
+        name="list_signups",
+        primary_key=("list_id", "signup_id"),
+        write_disposition="merge",
+        columns=dlt_hints(schemas.LIST_SIGNUPS, ("list_id", "signup_id")),
+    )
+    return lists_resource, pairs_resource
+
+
+@dlt.source(name="nationbuilder", max_table_nesting=0)
+def nationbuilder_source(
+    base_url: str = dlt.config.value,
+    access_token: str = dlt.secrets.value,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    refresh_token: str | None = None,
+    lists_api: str = "v2",
+    rate_per_second: float = 25.0,
+    burst: int = 10,
+    concurrency: int = 4,
+    overlap_seconds: int = OVERLAP_SECONDS,
+    token_cache: str | None = None,
+    registry: ClientRegistry | None = None,
+    deletions: DeletionLog | None = None,
+) -> list[DltResource]:
+    """Every NationBuilder table. `lists_api="v1"` reads lists through v1 for nations on v1 tokens.
+
+    Pass a `DeletionLog` to sweep for deleted rows; the pipeline marks them after the load.
+    """
+    if lists_api not in ("v1", "v2"):
+        raise ValueError(f"lists_api must be 'v1' or 'v2', got {lists_api!r}")
+    store = TokenStore(
+        base_url.rstrip("/"),
+        access_token,
+        refresh_token,
+        Path(token_cache) if token_cache else DEFAULT_TOKEN_CACHE,
+    )
+    store.load()
+    hook = None
+    if client_id and client_secret and store.refresh_token:
+        hook = refresh_hook(base_url, client_id, client_secret, store, access_token)
+    settings = nationbuilder_settings(
+        base_url,
+        store.access_token,
+        rate=rate_per_second,
+        burst=burst,
+        max_in_flight=max(concurrency * 4, 8),
+        on_unauthorized=hook,
+    )
+    client = (registry or ClientRegistry()).get(settings)
+    overlap = timedelta(seconds=overlap_seconds)
+    resources = [
+        collection_resource(spec, client, concurrency, overlap, deletions) for spec in COLLECTIONS
+    ]
+    resources.extend(lists_resources(client, lists_api, concurrency, deletions))
+    return resources

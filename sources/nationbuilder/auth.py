@@ -1,0 +1,91 @@
+"""NationBuilder credentials: the access token, and the OAuth refresh that renews an expired one.
+
+Refreshed tokens are kept in a small JSON file outside the warehouse and dlt state (so no
+secret lands in either), and are used by the next run while the configured token is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sources.http import NATIONBUILDER, ApiClient, ApiError, ApiSettings, RefreshHook
+
+DEFAULT_TOKEN_CACHE = Path(".dlt") / "nationbuilder_tokens.json"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class TokenStore:
+    """Access and refresh tokens for one nation, remembered across runs in `path`."""
+
+    base_url: str
+    access_token: str
+    refresh_token: str | None
+    path: Path
+
+    def load(self) -> None:
+        """Prefer tokens refreshed by an earlier run, unless the user configured a new token."""
+        try:
+            saved = json.loads(self.path.read_text())[self.base_url]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if saved.get("configured") == _digest(self.access_token):
+            self.access_token = saved["access_token"]
+            self.refresh_token = saved.get("refresh_token") or self.refresh_token
+
+    def save(self, configured: str) -> None:
+        try:
+            entries = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            entries = {}
+        entries[self.base_url] = {
+            "configured": _digest(configured),
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(entries))
+        os.chmod(self.path, 0o600)
+
+
+def refresh_hook(
+    base_url: str, client_id: str, client_secret: str, store: TokenStore, configured: str
+) -> RefreshHook:
+    """The OAuth refresh flow (`POST /oauth/token`, grant_type=refresh_token), run at most once."""
+
+    async def refresh() -> Mapping[str, str] | None:
+        if not store.refresh_token:
+            return None
+        oauth = ApiClient(ApiSettings(api=NATIONBUILDER, base_url=base_url, max_attempts=3))
+        try:
+            body = await oauth.request_json(
+                "POST",
+                "/oauth/token",
+                json_body={
+                    "grant_type": "refresh_token",
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "refresh_token": store.refresh_token,
+                },
+                resource="oauth",
+            )
+        except ApiError:
+            return None  # the caller reports the expired token, with how to get a new one
+        finally:
+            await oauth.close()
+        if not isinstance(body, dict) or not body.get("access_token"):
+            return None
+        store.access_token = body["access_token"]
+        store.refresh_token = body.get("refresh_token") or store.refresh_token
+        store.save(configured)
+        return {"Authorization": f"Bearer {store.access_token}"}
+
+    return refresh

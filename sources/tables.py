@@ -1,0 +1,186 @@
+"""Records to Arrow tables with a declared schema: typed columns, unknown attributes kept as text.
+
+Both sources describe each table as a mapping of column name to a short type code and let this
+module do the coercion, so a value that arrives as "42" in an integer column, or a timestamp
+with an offset, lands with the declared type instead of failing the load later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "id": pa.int64(),
+    "int": pa.int64(),
+    "str": pa.string(),
+    "bool": pa.bool_(),
+    "float": pa.float64(),
+    "ts": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+TRUE_STRINGS = frozenset({"true", "t", "1", "yes"})
+FALSE_STRINGS = frozenset({"false", "f", "0", "no", ""})
+
+
+class RecordError(ValueError):
+    """A value that cannot be read as its column's declared type."""
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """ISO-8601 with an offset or `Z`, or a bare date; always returned in UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise RecordError(f"not a timestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _to_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError as exc:
+        raise RecordError(f"not an integer: {value!r}") from exc
+
+
+def _to_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"not a number: {value!r}") from exc
+
+
+def _to_bool(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_STRINGS:
+        return True
+    if text in FALSE_STRINGS:
+        return False
+    raise RecordError(f"not a boolean: {value!r}")
+
+
+def _to_str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _to_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise RecordError(f"not a date: {value!r}") from exc
+
+
+def _to_json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "id": _to_int,
+    "int": _to_int,
+    "str": _to_str,
+    "bool": _to_bool,
+    "float": _to_float,
+    "ts": parse_timestamp,
+    "date": _to_date,
+    "json": _to_json,
+}
+
+
+def arrow_schema(columns: Mapping[str, str], primary_key: Iterable[str]) -> pa.Schema:
+    """The declared schema; primary key columns are non-nullable, as dlt's merge needs."""
+    keys = set(primary_key)
+    return pa.schema(
+        [
+            pa.field(name, ARROW_TYPES[code], nullable=name not in keys)
+            for name, code in columns.items()
+        ]
+    )
+
+
+def dlt_hints(columns: Mapping[str, str], primary_key: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """dlt column hints: JSON columns, non-null keys, and the newest row wins a merge."""
+    hints: dict[str, dict[str, Any]] = {}
+    for name, code in columns.items():
+        if code == "json":
+            hints[name] = {"data_type": "json"}
+    for key in primary_key:
+        hints.setdefault(key, {})["nullable"] = False
+    for cursor in ("updated_at", "modified_at"):
+        if cursor in columns:
+            hints.setdefault(cursor, {})["dedup_sort"] = "desc"
+    return hints
+
+
+def _column(name: str, code: str, values: list[Any]) -> pa.Array:
+    arrow_type = ARROW_TYPES[code]
+    if code in ("str", "int", "bool", "float"):
+        try:  # the common case, converted in C; fall back to coercion value by value
+            return pa.array(values, type=arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+    convert = CONVERTERS[code]
+    converted = []
+    for value in values:
+        try:
+            converted.append(convert(value))
+        except RecordError as exc:
+            raise RecordError(f"column {name}: {exc}") from exc
+    try:
+        return pa.array(converted, type=arrow_type)
+    except (pa.ArrowInvalid, OverflowError) as exc:
+        raise RecordError(f"column {name}: {exc}") from exc
+
+
+def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.Schema) -> pa.Table:
+    """Build one page's table: declared columns typed, unknown keys appended as text columns.
+
+    Unknown attributes are kept (schema evolution) as strings, JSON-encoded when nested, so a
+    field the APIs add tomorrow lands without a code change and without a type conflict.
+    """
+    arrays = [
+        _column(name, code, [row.get(name) for row in rows]) for name, code in columns.items()
+    ]
+    fields = list(schema)
+    extra = sorted({key for row in rows for key in row} - set(columns))
+    for key in extra:
+        values = [_to_str(row.get(key)) for row in rows]
+        if any(value is not None for value in values):
+            arrays.append(pa.array(values, type=pa.string()))
+            fields.append(pa.field(key, pa.string()))
+    for index, field in enumerate(fields):
+        if not field.nullable and arrays[index].null_count:
+            raise RecordError(
+                f"column {field.name}: missing in {arrays[index].null_count} record(s)"
+            )
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
