@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
@@ -104,20 +105,147 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_job_options(parser: argparse.ArgumentParser, *, extract: bool = True) -> None:
+    parser.add_argument(
+        "--warehouse", help="DuckDB file (default: $CIVIC_ETL_WAREHOUSE or data/civic.duckdb)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, for schedulers",
+    )
+    if extract:
+        parser.add_argument(
+            "--source",
+            action="append",
+            default=None,
+            help="nationbuilder or action_network (repeatable; default: every configured one)",
+        )
+        parser.add_argument(
+            "--resources",
+            default=None,
+            help="comma-separated tables to extract, e.g. signups,donations",
+        )
+        parser.add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="drop the sources' tables and cursors and load everything again",
+        )
+
+
+def split_sources(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def job(args: argparse.Namespace) -> int:
+    """run / extract / transform: one job, its summary, and an exit code a scheduler can trust."""
+    from pipelines.config import ConfigError, choose_sources
+    from pipelines.lock import RunLocked
+    from pipelines.runner import run_job
+    from warehouse.location import WarehouseError, resolve
+
+    warehouse = resolve(args.warehouse)
+    extract = args.command in ("run", "extract")
+    try:
+        sources, notes = choose_sources(split_sources(args.source)) if extract else ([], [])
+        for note in notes:
+            log(args, note)
+        resources = args.resources.split(",") if extract and args.resources else None
+        summary = run_job(
+            args.command,
+            warehouse,
+            sources=sources,
+            extract=extract,
+            transform=args.command in ("run", "transform"),
+            resources=resources,
+            full_refresh=extract and args.full_refresh,
+            log_format=args.log_format,
+        )
+    except (ConfigError, WarehouseError, RunLocked) as exc:
+        return fail(args, str(exc), 3 if isinstance(exc, RunLocked) else 2)
+    if args.log_format == "json":
+        print(json.dumps({"event": "summary", **summary.as_dict()}, default=str))
+    else:
+        print(summary.render())
+    if not summary.ok:
+        return fail(args, f"{summary.error} (warehouse {warehouse}; see `civic-etl status`)", 1)
+    return 0
+
+
+def log(args: argparse.Namespace, message: str) -> None:
+    if getattr(args, "log_format", "text") == "json":
+        print(json.dumps({"event": "note", "message": message}), file=sys.stderr)
+    else:
+        print(f"civic-etl: {message}", file=sys.stderr)
+
+
+def fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if getattr(args, "log_format", "text") == "json":
+        print(json.dumps({"event": "error", "message": message}), file=sys.stderr)
+    else:
+        print(f"civic-etl: error: {message}", file=sys.stderr)
+    return code
+
+
+def status(args: argparse.Namespace) -> int:
+    from pipelines.status import render_status
+    from warehouse.location import resolve
+
+    warehouse = resolve(args.warehouse)
+    if not warehouse.exists():
+        return fail(args, f"no warehouse at {warehouse} yet: run `civic-etl run` first", 2)
+    print(render_status(warehouse))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(args.warehouse)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civic-etl",
         description="NationBuilder and Action Network into one DuckDB warehouse.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    add_job_options(
+        commands.add_parser("run", help="extract every configured source, load, build the marts")
+    )
+    add_job_options(commands.add_parser("extract", help="extract and load only"))
+    add_job_options(
+        commands.add_parser("transform", help="build the analytics marts only"), extract=False
+    )
+    status_parser = commands.add_parser(
+        "status", help="last runs, row counts, cursors, warehouse size"
+    )
+    status_parser.add_argument("--warehouse")
     add_simulate(commands)
+    demo_parser = commands.add_parser(
+        "demo", help="simulator + full run into data/demo.duckdb + a tour"
+    )
+    demo_parser.add_argument("--warehouse", default="data/demo.duckdb")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"simulate": simulate}
-    return handlers[args.command](args)
+    handlers = {
+        "simulate": simulate,
+        "run": job,
+        "extract": job,
+        "transform": job,
+        "status": status,
+        "demo": demo,
+    }
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return fail(args, "interrupted; the next run resumes from the last completed load", 130)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,8 @@ class Limits:
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def nationbuilder(self, token: str) -> tuple[bool, dict[str, str]]:
+        if not self.config.rate_limits:
+            return True, {}  # no limit in force, so none is advertised
         limit, window = self.config.nb_rate_limit, self.config.nb_rate_window_s
         now = time.time()
         start = math.floor(now / window) * window
@@ -97,7 +99,7 @@ class Limits:
             "RateLimit-Remaining": str(max(0, limit - used)),
             "RateLimit-Reset": str(math.ceil(reset)),
         }
-        if self.config.rate_limits and used > limit:
+        if used > limit:
             headers["Retry-After"] = str(max(1, math.ceil(reset - now)))
             return False, headers
         return True, headers

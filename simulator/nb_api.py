@@ -65,8 +65,8 @@ def parse_value(attr: str, raw: str, example: Any = None) -> Any:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.timestamp()
     try:
-        if attr == "id" or attr.endswith("_id") or type(example) is int:
-            return int(raw)
+        if attr == "id" or type(example) is int or (example is None and attr.endswith("_id")):
+            return int(raw)  # ids and numbers; string ids such as external_id stay strings
         if isinstance(example, bool):
             return {"true": True, "false": False}[raw.lower()]
         if isinstance(example, float):

@@ -1,0 +1,54 @@
+"""Which sources the user configured (through dlt: .dlt/*.toml or SOURCES__... variables)."""
+
+from __future__ import annotations
+
+import dlt
+
+from pipelines.extract import SOURCES
+
+REQUIRED = {
+    "nationbuilder": {
+        "sources.nationbuilder.base_url": "SOURCES__NATIONBUILDER__BASE_URL",
+        "sources.nationbuilder.access_token": "SOURCES__NATIONBUILDER__ACCESS_TOKEN",
+    },
+    "action_network": {"sources.action_network.api_key": "SOURCES__ACTION_NETWORK__API_KEY"},
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot run what was asked; the message names the setting to fix."""
+
+
+def missing_settings(source: str) -> list[str]:
+    missing = []
+    for key, env_name in REQUIRED[source].items():
+        if not (dlt.secrets.get(key) if "token" in key or "key" in key else dlt.config.get(key)):
+            missing.append(env_name)
+    return missing
+
+
+def choose_sources(requested: list[str] | None) -> tuple[list[str], list[str]]:
+    """The sources to run and notes on the ones skipped; fails when nothing can run.
+
+    Asked-for sources must be configured; without a request, every configured source runs.
+    """
+    unknown = [name for name in requested or [] if name not in SOURCES]
+    if unknown:
+        raise ConfigError(f"unknown source {unknown[0]!r}; choose from {', '.join(SOURCES)}")
+    notes: list[str] = []
+    chosen: list[str] = []
+    for source in requested or list(SOURCES):
+        missing = missing_settings(source)
+        if not missing:
+            chosen.append(source)
+        elif requested:
+            raise ConfigError(f"{source} is not configured: set {' and '.join(missing)}")
+        else:
+            notes.append(f"{source}: not configured (set {' and '.join(missing)}), skipped")
+    if not chosen:
+        raise ConfigError(
+            "no source is configured: set SOURCES__NATIONBUILDER__BASE_URL and "
+            "SOURCES__NATIONBUILDER__ACCESS_TOKEN and/or SOURCES__ACTION_NETWORK__API_KEY "
+            "(see .dlt/secrets.toml.example)"
+        )
+    return chosen, notes

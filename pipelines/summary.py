@@ -1,0 +1,157 @@
+"""The run summary: printed at the end of every run and kept in the warehouse (`civic_etl`)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.extract import SourceRun
+from sources.http import ClientRegistry
+
+SCHEMA = "civic_etl"
+
+
+@dataclass
+class ResourceLine:
+    source: str
+    resource: str
+    records: int = 0
+    rows_loaded: int = 0
+    requests: int = 0
+    retries: int = 0
+    responses_429: int = 0
+    limiter_wait_seconds: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    """Everything a person (or a scheduler) wants to know about one run."""
+
+    command: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    status: str = "running"
+    error: str | None = None
+    sources: list[SourceRun] = field(default_factory=list)
+    resources: list[ResourceLine] = field(default_factory=list)
+    transform: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    def add_extract(self, runs: list[SourceRun], registry: ClientRegistry) -> None:
+        self.sources.extend(runs)
+        by_api = {client.stats.api: client.stats for client in registry.clients()}
+        for run in runs:
+            stats = by_api.get(run.source)
+            names = set(run.rows) | (set(stats.resources) if stats else set())
+            for name in sorted(n for n in names if n != "oauth"):
+                counters = stats.resources.get(name) if stats else None
+                line = ResourceLine(run.source, name, rows_loaded=run.rows.get(name, 0))
+                if counters is not None:
+                    line.records = counters.records
+                    line.requests = counters.requests
+                    line.retries = counters.retries
+                    line.responses_429 = counters.responses_429
+                    line.limiter_wait_seconds = round(counters.limiter_wait_seconds, 2)
+                    line.seconds = round(getattr(counters, "active_seconds", 0.0), 2)
+                self.resources.append(line)
+
+    def finish(self, error: str | None = None) -> None:
+        self.finished_at = datetime.now(UTC)
+        failed = [f"{run.source}: {run.error}" for run in self.sources if not run.ok]
+        self.error = error or ("; ".join(failed) if failed else None)
+        self.status = "failed" if self.error else "succeeded"
+
+    @property
+    def seconds(self) -> float:
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "status": self.status,
+            "error": self.error,
+            "started_at": self.started_at.isoformat(),
+            "seconds": round(self.seconds, 2),
+            "resources": [asdict(line) for line in self.resources],
+            "transform": self.transform,
+        }
+
+    def render(self) -> str:
+        """A plain table: one line per resource, then the totals and the verdict."""
+        header = f"{'source':<15}{'resource':<22}{'records':>9}{'loaded':>9}{'requests':>9}"
+        header += f"{'retries':>8}{'429s':>6}{'wait s':>8}"
+        lines = [header, "-" * len(header)]
+        for r in self.resources:
+            lines.append(
+                f"{r.source:<15}{r.resource:<22}{r.records:>9}{r.rows_loaded:>9}{r.requests:>9}"
+                f"{r.retries:>8}{r.responses_429:>6}{r.limiter_wait_seconds:>8.1f}"
+            )
+        for run in self.sources:
+            state = "ok" if run.ok else f"FAILED: {run.error}"
+            extra = f", {run.deleted} deletions marked" if run.deleted else ""
+            lines.append(f"{run.source}: {state} in {run.seconds:.1f}s{extra}")
+        if self.transform is not None:
+            lines.append(f"transform: {self.transform.get('summary', '')}")
+        lines.append(f"run {self.run_id} {self.status} in {self.seconds:.1f}s")
+        return "\n".join(lines)
+
+
+def save(warehouse: Path, summary: RunSummary) -> None:
+    """Append the run and its per-resource lines to `civic_etl.runs` / `civic_etl.run_resources`."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"create schema if not exists {SCHEMA}")
+        con.execute(
+            f"create table if not exists {SCHEMA}.runs (run_id varchar primary key, command varchar,"
+            " status varchar, error varchar, started_at timestamptz, finished_at timestamptz,"
+            " seconds double, transform json)"
+        )
+        con.execute(
+            f"create table if not exists {SCHEMA}.run_resources (run_id varchar, source varchar,"
+            " resource varchar, records bigint, rows_loaded bigint, requests bigint,"
+            " retries bigint, responses_429 bigint, limiter_wait_seconds double, seconds double)"
+        )
+        con.execute(
+            f"insert or replace into {SCHEMA}.runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                summary.run_id,
+                summary.command,
+                summary.status,
+                summary.error,
+                summary.started_at,
+                summary.finished_at,
+                round(summary.seconds, 3),
+                json.dumps(summary.transform) if summary.transform is not None else None,
+            ],
+        )
+        con.execute(f"delete from {SCHEMA}.run_resources where run_id = ?", [summary.run_id])
+        con.executemany(
+            f"insert into {SCHEMA}.run_resources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    summary.run_id,
+                    r.source,
+                    r.resource,
+                    r.records,
+                    r.rows_loaded,
+                    r.requests,
+                    r.retries,
+                    r.responses_429,
+                    r.limiter_wait_seconds,
+                    r.seconds,
+                ]
+                for r in summary.resources
+            ],
+        )
