@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pipelines.writeback import add_writeback_commands
 from simulator.settings import FAULT_KINDS, SimConfig
 
 
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status_parser.add_argument("--warehouse")
     add_simulate(commands)
+    add_writeback_commands(commands)
     demo_parser = commands.add_parser(
         "demo", help="simulator + full run into data/demo.duckdb + a tour"
     )
@@ -242,8 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": status,
         "demo": demo,
     }
+    handler = handlers.get(args.command) or args.func
     try:
-        return handlers[args.command](args)
+        return int(handler(args))
     except KeyboardInterrupt:
         return fail(args, "interrupted; the next run resumes from the last completed load", 130)
 

@@ -64,9 +64,21 @@ def build_source(
 
         built = action_network_source(registry=registry)
     if resources:
-        wanted = [name for name in resources if name in built.resources]
-        built = built.with_resources(*wanted)
+        built = built.with_resources(*resources_for(built, resources))
     return built
+
+
+def resources_for(built: Any, tables: list[str]) -> list[str]:
+    """Resource names that fill the asked-for tables (an Action Network parent table, such as
+    `petitions`, is filled by its actions' resource, and a table may be asked by resource name)."""
+    from sources.action_network.settings import PARENT_OF_RESOURCE
+
+    wanted = []
+    for table in tables:
+        if table in built.resources:
+            wanted.append(table)
+        wanted.extend(r for r, parent in PARENT_OF_RESOURCE.items() if parent == table)
+    return [name for name in dict.fromkeys(wanted) if name in built.resources]
 
 
 def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -43,13 +43,20 @@ def render_status(warehouse: Path) -> str:
                 "select run_id, command, status, started_at, seconds, error from civic_etl.runs "
                 "order by started_at desc limit 5"
             ).fetchall():
-                line = f"  {started:%Y-%m-%d %H:%M} {command:<9} {state:<9} {seconds:7.1f}s  {run_id}"
+                line = (
+                    f"  {started:%Y-%m-%d %H:%M} {command:<9} {state:<9} {seconds:7.1f}s  {run_id}"
+                )
                 out.append(line + (f"  {error}" if error else ""))
         out.append("rows (live):")
         for schema, table in tables:
-            columns = {row[0] for row in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
+            columns = {
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ?",
+                    [schema, table],
+                ).fetchall()
+            }
             where = " where deleted_at is null" if "deleted_at" in columns else ""
             count = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()
             out.append(f"  {schema}.{table}: {count[0] if count else 0}")

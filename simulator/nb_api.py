@@ -336,9 +336,13 @@ async def oauth_token(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    # Imported here: the write routes reuse this module's responses, so it must be loaded first.
+    from simulator.nb_write_api import add_write_routes
+
     app.router.add_get("/api/v2/lists/{list_id}/signups", v2_list_signups)
     app.router.add_get("/api/v2/{resource}", v2_index)
     app.router.add_get("/api/v2/{resource}/{record_id}", v2_show)
     app.router.add_get("/api/v1/lists", v1_lists)
     app.router.add_get("/api/v1/lists/{list_id}/people", v1_list_people)
     app.router.add_post("/oauth/token", oauth_token)
+    add_write_routes(app)

@@ -41,6 +41,8 @@ class NationData:
     path_journeys: dict[int, dict[str, Any]] = field(default_factory=dict)
     deleted: dict[str, list[int]] = field(default_factory=dict)
     next_ids: dict[str, int] = field(default_factory=dict)
+    # v1 people imports by id (not an API collection, so not part of the truth)
+    imports: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def new_id(self, resource: str) -> int:
         value = self.next_ids.get(resource) or max(self.collection(resource), default=0) + 1

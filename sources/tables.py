@@ -166,7 +166,8 @@ def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.
     """Build one page's table: declared columns typed, unknown keys appended as text columns.
 
     Unknown attributes are kept (schema evolution) as strings, JSON-encoded when nested, so a
-    field the APIs add tomorrow lands without a code change and without a type conflict.
+    field the APIs add tomorrow lands without a code change and without a type conflict. One
+    that is null on every record of the page is kept too: it still becomes a (text) column.
     """
     arrays = [
         _column(name, code, [row.get(name) for row in rows]) for name, code in columns.items()
@@ -174,10 +175,8 @@ def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.
     fields = list(schema)
     extra = sorted({key for row in rows for key in row} - set(columns))
     for key in extra:
-        values = [_to_str(row.get(key)) for row in rows]
-        if any(value is not None for value in values):
-            arrays.append(pa.array(values, type=pa.string()))
-            fields.append(pa.field(key, pa.string()))
+        arrays.append(pa.array([_to_str(row.get(key)) for row in rows], type=pa.string()))
+        fields.append(pa.field(key, pa.string()))
     for index, field in enumerate(fields):
         if not field.nullable and arrays[index].null_count:
             raise RecordError(

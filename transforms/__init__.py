@@ -1,1 +1,1 @@
-"""transforms package."""
+"""SQL models (staging, intermediate, marts) that `warehouse.transform` builds into analytics."""

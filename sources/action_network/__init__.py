@@ -1,1 +1,164 @@
-"""sources/action_network package."""
+"""Action Network source: people, actions and their pages as typed Arrow pages into dlt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, cast
+
+import dlt
+import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
+from dlt.sources import DltResource
+
+from sources.action_network.cursor import Cursor
+from sources.action_network.fanout import interleave
+from sources.action_network.fetch import Fetcher, at_least_one
+from sources.action_network.records import bare_uuid, child_row_maker, page_row, person_row
+from sources.action_network.settings import (
+    CONCURRENCY,
+    DEFAULT_BASE_URL,
+    NESTED,
+    OVERLAP_SECONDS,
+    PEOPLE,
+    RATE_PER_SECOND,
+    STANDALONE,
+    Collection,
+    Nested,
+)
+from sources.http import ClientRegistry, action_network_settings
+from sources.tables import dlt_hints
+
+__all__ = ["action_network_source"]
+
+KEY = ("id",)
+
+
+def _hints(columns: dict[str, str], *, merged: bool) -> TTableSchemaColumns:
+    """The shared column hints (JSON columns, non-null key), typed for dlt.
+
+    `dedup_sort` (the newest row wins a merge) is dropped from replaced tables, where dlt
+    ignores it with a warning per table and run.
+    """
+    hints = dlt_hints(columns, KEY)
+    if not merged:
+        for hint in hints.values():
+            hint.pop("dedup_sort", None)
+    return cast(TTableSchemaColumns, hints)
+
+
+def people_resource(fetcher: Fetcher, overlap_seconds: int) -> DltResource:
+    """People changed since the last run (all of them on the first), merged on `id`."""
+
+    async def pages() -> AsyncIterator[pa.Table]:
+        cursor = Cursor(dlt.current.resource_state(PEOPLE.name), overlap_seconds)
+        async with fetcher.open():
+            async for table in fetcher.tables(PEOPLE, person_row, cursor=cursor):
+                yield table
+        cursor.save()
+
+    return dlt.resource(
+        pages,
+        name=PEOPLE.name,
+        write_disposition="merge",
+        primary_key=KEY,
+        columns=_hints(PEOPLE.columns, merged=True),
+    )
+
+
+def nested_resource(fetcher: Fetcher, spec: Nested, overlap_seconds: int) -> DltResource:
+    """An action table (e.g. `signatures`) and its parent table (`petitions`) from one walk.
+
+    Parents are few and cannot say which of them gained actions, so they are read whole and
+    replace their table; then every parent's actions are listed, `concurrency` parents at a time,
+    with the modified filter when the API supports one. The resource is named after the action
+    table because that table's cursor is what its state keeps (dlt resets the state of
+    resources whose own disposition is replace).
+    """
+    parent, child = spec.parent, spec.child
+    make_child_row = child_row_maker(child.name)
+
+    def children(parent_id: str, cursor: Cursor | None) -> AsyncGenerator[pa.Table, None]:
+        return fetcher.tables(
+            child,
+            lambda record: make_child_row(record, spec.parent_key, parent_id),
+            path=spec.child_path(bare_uuid(parent_id)),
+            cursor=cursor,
+        )
+
+    async def pages() -> AsyncIterator[Any]:
+        state = dlt.current.resource_state(child.name)
+        cursor = Cursor(state, overlap_seconds) if spec.incremental else None
+        async with fetcher.open():
+            parent_ids: list[str] = []
+            # dlt empties a resource's own replaced table when the run brings it nothing, but
+            # not a variant table like this one: hand it an empty page instead.
+            parents = at_least_one(fetcher.tables(parent, page_row), fetcher.empty(parent))
+            async for table in parents:
+                parent_ids.extend(table["id"].to_pylist())
+                yield dlt.mark.with_table_name(table, parent.name)
+            jobs = [lambda pid=pid: children(pid, cursor) for pid in parent_ids]
+            async for table in interleave(jobs, fetcher.concurrency):
+                yield table
+        if cursor is not None:
+            cursor.save()
+
+    resource = dlt.resource(
+        pages,
+        name=child.name,
+        write_disposition="merge" if spec.incremental else "replace",
+        primary_key=KEY,
+    )
+    # A table variant starts from a copy of the resource's hints: declare the parent's before
+    # the child's columns exist, or the parent table would inherit them.
+    resource.apply_hints(
+        table_name=parent.name,
+        write_disposition="replace",
+        primary_key=KEY,
+        columns=_hints(parent.columns, merged=False),
+        create_table_variant=True,
+    )
+    resource.apply_hints(columns=_hints(child.columns, merged=spec.incremental))
+    return resource
+
+
+def standalone_resource(fetcher: Fetcher, collection: Collection) -> DltResource:
+    """A small collection without children (campaigns, lists, messages), reloaded whole."""
+
+    async def pages() -> AsyncIterator[pa.Table]:
+        async with fetcher.open():
+            async for table in fetcher.tables(collection, page_row):
+                yield table
+
+    return dlt.resource(
+        pages,
+        name=collection.name,
+        write_disposition="replace",
+        primary_key=KEY,
+        columns=_hints(collection.columns, merged=False),
+    )
+
+
+@dlt.source(name="action_network", max_table_nesting=0)
+def action_network_source(
+    base_url: str = DEFAULT_BASE_URL,
+    api_key: str = dlt.secrets.value,
+    rate_per_second: float = RATE_PER_SECOND,
+    concurrency: int = CONCURRENCY,
+    overlap_seconds: int = OVERLAP_SECONDS,
+    registry: ClientRegistry | None = None,
+) -> list[DltResource]:
+    """Every Action Network table, all resources sharing one client: one 4 req/s budget per key.
+
+    Pass the run's `registry` to read the request counters afterwards.
+    """
+    # The token bucket alone sets the pace; more slots than listings read ahead keep one
+    # collection's slow deep pages from holding every connection while the others wait.
+    settings = action_network_settings(
+        base_url, api_key, rate=rate_per_second, max_in_flight=concurrency * 4
+    )
+    fetcher = Fetcher((registry or ClientRegistry()).get(settings), concurrency)
+    return [
+        people_resource(fetcher, overlap_seconds),
+        *(nested_resource(fetcher, spec, overlap_seconds) for spec in NESTED),
+        *(standalone_resource(fetcher, collection) for collection in STANDALONE),
+    ]

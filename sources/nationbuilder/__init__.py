@@ -11,6 +11,7 @@ from typing import Any
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from sources.destination import live_rows
@@ -181,15 +182,22 @@ def lists_resources(
             async with gate:
                 return list_id, await members(list_id)
 
-        for task in asyncio.as_completed([read(list_id) for list_id in changed]):
-            list_id, current = await task
-            if current:
-                yield pair_builder.from_rows(
-                    [{"list_id": list_id, "signup_id": s} for s in current]
-                )
-            removed = held.get(list_id, set()) - set(current)
-            if removed and deletions is not None:
-                deletions.record("list_signups", [f"{list_id}:{s}" for s in sorted(removed)])
+        tasks = [asyncio.ensure_future(read(list_id)) for list_id in changed]
+        try:
+            for task in asyncio.as_completed(tasks):
+                list_id, current = await task
+                if current:
+                    yield pair_builder.from_rows(
+                        [{"list_id": list_id, "signup_id": s} for s in current]
+                    )
+                removed = held.get(list_id, set()) - set(current)
+                if removed and deletions is not None:
+                    deletions.record("list_signups", [f"{list_id}:{s}" for s in sorted(removed)])
+        finally:
+            # One list failed (or the run stopped): stop reading the others.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         for row in rows:
             seen_versions[str(row["id"])] = str(row["updated_at"])
 
@@ -216,8 +224,8 @@ def nationbuilder_source(
     base_url: str = dlt.config.value,
     access_token: str = dlt.secrets.value,
     client_id: str | None = None,
-    client_secret: str | None = None,
-    refresh_token: str | None = None,
+    client_secret: TSecretStrValue | None = None,
+    refresh_token: TSecretStrValue | None = None,
     lists_api: str = "v2",
     rate_per_second: float = 25.0,
     burst: int = 10,
@@ -230,6 +238,8 @@ def nationbuilder_source(
     """Every NationBuilder table. `lists_api="v1"` reads lists through v1 for nations on v1 tokens.
 
     Pass a `DeletionLog` to sweep for deleted rows; the pipeline marks them after the load.
+    `client_secret` and `refresh_token` are typed as secrets so dlt keeps their values out of
+    its trace and state, as it does for `access_token`.
     """
     if lists_api not in ("v1", "v2"):
         raise ValueError(f"lists_api must be 'v1' or 'v2', got {lists_api!r}")

@@ -3,18 +3,31 @@
 v2 has no feed of deletions. Counting ids by range (`filter[id][gte|lt]` with
 `stats[total]=count` and one-row pages) and comparing with the ids the warehouse holds narrows
 the search to the ranges that lost rows; only those ranges are listed id by id, with sparse
-fields (`fields[<type>]=id`). A run with no deletions costs one request per collection.
+fields (`fields[<type>]=id`). A run with no deletions costs one request per collection, and a
+sweep never costs much more than listing every id once (one request per 100 known ids).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from bisect import bisect_left
 from typing import Any
 
-from sources.http import ApiClient, iter_nb_v2_pages
+from sources.http import ApiClient
 from sources.nationbuilder.settings import PAGE_SIZE
+
+# Bisect only when it is expected to save at least this share of a plain id listing: its cost
+# is an estimate and its rounds run one after another, a listing's cost is known.
+BISECT_MARGIN = 0.9
+LISTING_CONCURRENCY = 8
+RELIST_ATTEMPTS = 2
+
+
+def bisect_cost(known: int, missing: int) -> float:
+    """Expected requests to find `missing` ids among `known` by halving: one count per split
+    range that lost rows, and one listing per range of at most a page that lost rows."""
+    levels = max(0, math.ceil(math.log2(max(1.0, known / PAGE_SIZE))))
+    return sum(2**level * (1 - (1 - 2**-level) ** missing) for level in range(levels + 1))
 
 
 class DeletionSweep:
@@ -22,14 +35,13 @@ class DeletionSweep:
 
     def __init__(self, client: ApiClient, path: str, type_name: str, resource: str) -> None:
         self.client, self.path, self.type_name, self.resource = client, path, type_name, resource
+        self._gate = asyncio.Semaphore(LISTING_CONCURRENCY)
 
     async def run(self, known: list[int]) -> list[int]:
         """Ids in `known` (sorted) that the API no longer has."""
         if not known:
             return []
-        hi = known[-1] + 1
-        remote = await self.count(known[0], hi)
-        return sorted(await self.walk(known[0], hi, known, remote))
+        return sorted(await self.walk(known[0], known[-1] + 1, known, None))
 
     def _filters(self, lo: int, hi: int) -> dict[str, Any]:
         return {"filter[id][gte]": lo, "filter[id][lt]": hi, f"fields[{self.type_name}]": "id"}
@@ -39,33 +51,68 @@ class DeletionSweep:
         page = await self.client.get_json(self.path, params, resource=self.resource)
         return int(page["meta"]["stats"]["total"]["count"])
 
-    async def listed(self, lo: int, hi: int) -> set[int]:
+    async def listed(self, lo: int, hi: int, last: int) -> set[int]:
+        """The ids in [lo, hi) up to `last` at least, paged by id (one request for one page).
+
+        Paging by id rather than by page number cannot skip a row when others are deleted
+        meanwhile.
+        """
         found: set[int] = set()
-        pages = iter_nb_v2_pages(
-            self.client,
-            self.path,
-            self._filters(lo, hi),
-            page_size=PAGE_SIZE,
-            resource=self.resource,
-        )
-        async for page in pages:
-            found.update(int(item["id"]) for item in page["data"])
+        start = lo
+        while start <= last:
+            params = {**self._filters(start, hi), "sort": "id", "page[size]": PAGE_SIZE}
+            async with self._gate:
+                page = await self.client.get_json(self.path, params, resource=self.resource)
+            ids = [int(item["id"]) for item in page["data"]]
+            found.update(ids)
+            if len(ids) < PAGE_SIZE:
+                break
+            start = max(ids) + 1
         return found
 
-    async def walk(self, lo: int, hi: int, local: list[int], remote: int) -> set[int]:
-        missing = len(local) - remote
-        if missing <= 0:
-            return set()
-        if remote == 0:
-            return set(local)
-        listing_cost = math.ceil(remote / PAGE_SIZE) + 1
-        bisect_cost = (
-            2 * missing * max(1.0, math.log2(max(2.0, len(local) / (PAGE_SIZE * missing))))
-        )
-        if listing_cost <= bisect_cost:
-            return set(local) - await self.listed(lo, hi)
-        mid = local[len(local) // 2]
-        split = bisect_left(local, mid)
+    async def list_range(self, lo: int, hi: int, remote: int) -> set[int]:
+        """Every id in [lo, hi), its pages fetched concurrently; `remote` is its count.
+
+        Rows deleted while the pages are read shift later rows onto pages already read, so a
+        live row could be skipped and taken for deleted: unless exactly `remote` ids came back,
+        count again and re-read, and after that page by id, which cannot skip.
+        """
+        params = {**self._filters(lo, hi), "sort": "id", "page[size]": PAGE_SIZE}
+        for _ in range(RELIST_ATTEMPTS):
+            pages = await asyncio.gather(
+                *(self._page(params, n) for n in range(1, math.ceil(remote / PAGE_SIZE) + 1))
+            )
+            found = {int(item["id"]) for page in pages for item in page}
+            if len(found) == remote:
+                return found
+            remote = await self.count(lo, hi)
+        return await self.listed(lo, hi, hi - 1)
+
+    async def _page(self, params: dict[str, Any], number: int) -> list[dict[str, Any]]:
+        async with self._gate:
+            page = await self.client.get_json(
+                self.path, {**params, "page[number]": number}, resource=self.resource
+            )
+        data: list[dict[str, Any]] = page["data"]
+        return data
+
+    async def walk(self, lo: int, hi: int, local: list[int], remote: int | None) -> set[int]:
+        """The ids of `local` gone from [lo, hi); `remote` is the range's count when known."""
+        if remote is None and len(local) > PAGE_SIZE:
+            remote = await self.count(lo, hi)
+        if remote is not None:
+            if len(local) <= remote:
+                return set()
+            if remote == 0:
+                return set(local)
+        if len(local) <= PAGE_SIZE:
+            return set(local) - await self.listed(lo, hi, local[-1])
+        assert remote is not None
+        listing = math.ceil(len(local) / PAGE_SIZE)
+        if bisect_cost(len(local), len(local) - remote) >= listing * BISECT_MARGIN:
+            return set(local) - await self.list_range(lo, hi, remote)
+        split = len(local) // 2
+        mid = local[split]
         left_remote = await self.count(lo, mid)
         halves = await asyncio.gather(
             self.walk(lo, mid, local[:split], left_remote),

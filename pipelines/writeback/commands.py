@@ -1,0 +1,180 @@
+"""`civic-etl push-list` and `civic-etl import-people`: options, one summary, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from pipelines.lock import RunLocked
+from pipelines.writeback.imports import (
+    POLL_INTERVAL_SECONDS,
+    TIMEOUT_SECONDS,
+    ImportResult,
+    import_people,
+)
+from pipelines.writeback.lists import PushResult, push_list
+from pipelines.writeback.segments import WritebackError
+from sources.http import ApiError
+from sources.nationbuilder.push import MAX_IDS_PER_REQUEST, MAX_IMPORT_BYTES, ImportTimeout
+from warehouse.location import resolve
+
+QUERY_HELP = "SQL to run on the warehouse, or the name of a saved segment in segments/"
+
+
+def add_writeback_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Registers `push-list` and `import-people`; each sets `func`, which returns an exit code."""
+    push = subparsers.add_parser(
+        "push-list",
+        help="make a NationBuilder list hold exactly a segment's people (adds, removes, tags)",
+    )
+    push.add_argument(
+        "--list",
+        dest="list_slug",
+        required=True,
+        metavar="SLUG",
+        help="slug of the list; created if the nation has none with this slug",
+    )
+    push.add_argument(
+        "--query",
+        required=True,
+        metavar="SQL_OR_SEGMENT",
+        help=f"{QUERY_HELP}; returns NationBuilder ids in a column named "
+        "nationbuilder_signup_id, signup_id or id (else the first column)",
+    )
+    push.add_argument("--tag", help="tag everyone on the list with this tag")
+    push.add_argument("--name", dest="list_name", help="name of a new list (default: its slug)")
+    push.add_argument(
+        "--author-id",
+        type=int,
+        help="NationBuilder id of a new list's author (default: the token's owner)",
+    )
+    push.add_argument(
+        "--batch-size",
+        type=int,
+        default=MAX_IDS_PER_REQUEST,
+        help=f"ids per add or remove request (default and maximum {MAX_IDS_PER_REQUEST})",
+    )
+    add_common_options(push)
+    push.set_defaults(func=run_push_list)
+
+    people = subparsers.add_parser(
+        "import-people", help="create or update NationBuilder people from a query's rows"
+    )
+    people.add_argument(
+        "--query",
+        required=True,
+        metavar="SQL_OR_SEGMENT",
+        help=f"{QUERY_HELP}; its columns are the import's (first_name, last_name, "
+        "email, phone_number, ...; primary_email is sent as email)",
+    )
+    people.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="overwrite non-empty fields of matched people (default: fill only empty ones)",
+    )
+    people.add_argument(
+        "--chunk-mb",
+        type=float,
+        default=MAX_IMPORT_BYTES / 1_000_000,
+        help="largest import file in MB (default 50, NationBuilder's limit)",
+    )
+    people.add_argument(
+        "--poll-interval",
+        type=float,
+        default=POLL_INTERVAL_SECONDS,
+        help="seconds between import status checks",
+    )
+    people.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT_SECONDS,
+        help="seconds to wait for each import to finish",
+    )
+    add_common_options(people)
+    people.set_defaults(func=run_import_people)
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change and send nothing that changes anything",
+    )
+    parser.add_argument(
+        "--warehouse", help="DuckDB file (default: $CIVIC_ETL_WAREHOUSE or data/civic.duckdb)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, for schedulers",
+    )
+
+
+def run_push_list(args: argparse.Namespace) -> int:
+    return run(
+        args,
+        "push-list",
+        lambda warehouse: push_list(
+            warehouse,
+            args.list_slug,
+            args.query,
+            tag=args.tag,
+            dry_run=args.dry_run,
+            list_name=args.list_name,
+            author_id=args.author_id,
+            batch_size=args.batch_size,
+        ),
+    )
+
+
+def run_import_people(args: argparse.Namespace) -> int:
+    if args.chunk_mb <= 0 or args.poll_interval < 0 or args.timeout <= 0:
+        return fail(
+            args, "--chunk-mb and --timeout must be positive, --poll-interval not negative", 2
+        )
+    return run(
+        args,
+        "import-people",
+        lambda warehouse: import_people(
+            warehouse,
+            args.query,
+            overwrite=args.overwrite,
+            dry_run=args.dry_run,
+            chunk_bytes=int(args.chunk_mb * 1_000_000),
+            poll_interval=args.poll_interval,
+            timeout=args.timeout,
+        ),
+    )
+
+
+def run(
+    args: argparse.Namespace, command: str, action: Callable[[Path], PushResult | ImportResult]
+) -> int:
+    """0 done; 1 NationBuilder failed (rerunning is safe); 2 fix the command or config; 3 locked."""
+    try:
+        result = action(resolve(args.warehouse))
+    except WritebackError as exc:
+        return fail(args, str(exc), 2)
+    except RunLocked as exc:
+        return fail(args, str(exc), 3)
+    except (ApiError, ImportTimeout) as exc:
+        return fail(args, str(exc), 1)
+    if args.log_format == "json":
+        print(json.dumps({"event": "summary", "command": command, **result.as_dict()}, default=str))
+    else:
+        print(result.render())
+    return 0
+
+
+def fail(args: argparse.Namespace, message: str, code: int) -> int:
+    if args.log_format == "json":
+        print(json.dumps({"event": "error", "message": message}), file=sys.stderr)
+    else:
+        print(f"civic-etl: error: {message}", file=sys.stderr)
+    return code

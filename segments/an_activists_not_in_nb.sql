@@ -1,0 +1,27 @@
+-- Action Network people who took at least one action and are not in NationBuilder, with the
+-- columns of a NationBuilder people import (matched there by email):
+--     civic-etl import-people --query an_activists_not_in_nb
+
+with engagement as (
+    select * from analytics.person_engagement
+),
+
+people as (
+    select * from analytics.people
+),
+
+activists as (
+    select
+        people.first_name,
+        people.last_name,
+        people.primary_email as email,
+    from people
+    inner join engagement on engagement.person_id = people.person_id
+    where
+        people.is_in_action_network
+        and not people.is_in_nationbuilder
+        and people.primary_email is not null
+        and engagement.actions_count > 0
+)
+
+select * from activists

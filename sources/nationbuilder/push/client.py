@@ -1,0 +1,37 @@
+"""The ApiClient that write-back uses: the source's credentials, refresh and rate budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sources.http import ApiClient, ClientRegistry, nationbuilder_settings
+from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, TokenStore, refresh_hook
+
+# An import file is up to 50 MB (67 MB once base64-encoded): give its upload time to finish.
+UPLOAD_TIMEOUT_SECONDS = 600.0
+
+
+def push_client(
+    base_url: str,
+    access_token: str,
+    *,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    refresh_token: str | None = None,
+    token_cache: Path = DEFAULT_TOKEN_CACHE,
+    registry: ClientRegistry | None = None,
+) -> ApiClient:
+    """A client on the same token cache as the nightly source, so a token refreshed by either
+    run is used by the other, and keyed by credential so both share one rate budget."""
+    store = TokenStore(base_url.rstrip("/"), access_token, refresh_token, token_cache)
+    store.load()
+    hook = None
+    if client_id and client_secret and store.refresh_token:
+        hook = refresh_hook(base_url, client_id, client_secret, store, access_token)
+    settings = nationbuilder_settings(
+        base_url,
+        store.access_token,
+        timeout=UPLOAD_TIMEOUT_SECONDS,
+        on_unauthorized=hook,
+    )
+    return (registry or ClientRegistry()).get(settings)

@@ -1,0 +1,171 @@
+"""Run the Action Network source into a temp DuckDB and compare what landed with the simulator."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+
+from simulator.server import RunningSimulator
+from sources.action_network import action_network_source
+from sources.action_network.settings import NESTED, PER_PAGE, STANDALONE
+from sources.http import ApiClient, ApiSettings, ApiStats, ClientRegistry, action_network_settings
+from tests.simulator.helpers import AN_KEY, an_get, control
+
+DATASET = "action_network"
+PARENT_KEYS = {spec.child.name: (spec.parent.name, spec.parent_key) for spec in NESTED}
+TOP_LEVEL = ("people", *(spec.parent.name for spec in NESTED), *(c.name for c in STANDALONE))
+# Fast enough for tests, with the simulator's rate limits off.
+FAST_RATE = 1000.0
+# (path, query) -> the JSON a scripted API answers
+Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
+# About 1k people and 3k action records: every collection, several pages per parent.
+SMALL: dict[str, Any] = {
+    "an_people": 1_000,
+    "an_actions": 3_000,
+    "nb_signups": 60,
+    "nb_donations": 20,
+    "nb_lists": 3,
+}
+
+
+@dataclass
+class FullLoad:
+    """A first run's pipeline, the simulator it read, its truth and the requests it took."""
+
+    sim: RunningSimulator
+    pipeline: dlt.Pipeline
+    truth: dict[str, Any]
+    requests: int
+    registry: ClientRegistry
+
+
+def make_pipeline(tmp_path: Path, name: str = "an_test") -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+        dataset_name=DATASET,
+        pipelines_dir=str(tmp_path / "dlt"),
+    )
+
+
+def run_source(
+    pipeline: dlt.Pipeline,
+    sim: RunningSimulator,
+    *,
+    api_key: str = AN_KEY,
+    rate_per_second: float = FAST_RATE,
+    registry: ClientRegistry | None = None,
+) -> LoadInfo:
+    source = action_network_source(
+        base_url=sim.action_network_url,
+        api_key=api_key,
+        rate_per_second=rate_per_second,
+        registry=registry,
+    )
+    return pipeline.run(source)
+
+
+def query(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
+    with pipeline.sql_client() as client:
+        return [tuple(row) for row in client.execute_sql(sql) or []]
+
+
+def loaded_ids(pipeline: dlt.Pipeline, table: str) -> list[str]:
+    return sorted(row[0] for row in query(pipeline, f"select id from {table}"))
+
+
+def mismatches(pipeline: dlt.Pipeline, truth: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Tables whose ids differ from the truth: name -> (loaded count, true count)."""
+    wrong = {}
+    for table, expected in truth["action_network"].items():
+        ids = loaded_ids(pipeline, table)
+        if ids != expected["ids"]:
+            wrong[table] = (len(ids), expected["count"])
+    return wrong
+
+
+def sim_requests(sim: RunningSimulator) -> int:
+    """Action Network requests the simulator served since the last reset."""
+    return int(control(sim, "/_sim/stats")["requests"].get("action_network", 0))
+
+
+def reset_stats(sim: RunningSimulator) -> None:
+    control(sim, "/_sim/stats/reset", {})
+
+
+def pages(records: int) -> int:
+    return max(1, math.ceil(records / PER_PAGE))
+
+
+def minimum_requests(sim: RunningSimulator, truth: dict[str, Any]) -> int:
+    """The fewest requests that can read everything: pages of 25 over every listing.
+
+    Every top-level collection is one listing; every parent's action collection is another,
+    sized by asking the simulator (one record per page, reading `total_records`).
+    """
+    an = truth["action_network"]
+    needed = sum(pages(an[name]["count"]) for name in TOP_LEVEL)
+    for spec in NESTED:
+        for parent_id in an[spec.parent.name]["ids"]:
+            uuid = parent_id.removeprefix("action_network:")
+            path = f"/{spec.parent.name}/{uuid}/{spec.child.name}"
+            reply = an_get(sim, path, {"per_page": 1})
+            assert reply.status == 200, (path, reply.status)
+            needed += pages(reply.json()["total_records"])
+    return needed
+
+
+def orphans(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Per action table: rows whose person or parent is missing or unknown."""
+    found = {}
+    for child, (parent, key) in PARENT_KEYS.items():
+        (count,) = query(
+            pipeline,
+            f"""
+            select count(*) from {child} as c
+            where c.person_id is null
+                or c.{key} is null
+                or c.person_id not in (select id from people)
+                or c.{key} not in (select id from {parent})
+            """,
+        )[0]
+        if count:
+            found[child] = count
+    return found
+
+
+class ScriptedClient:
+    """Just what the paginator and Fetcher use of an ApiClient; answers come from a function."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.settings = action_network_settings("http://an.test/api/v2", "an-key")
+        self.stats = ApiStats("action_network")
+        self.answer = answer
+        self.calls: list[dict[str, Any]] = []
+        self.closed = False
+
+    async def get_json(
+        self, path: str, params: dict[str, Any] | None = None, *, resource: str | None = None
+    ) -> Any:
+        self.calls.append(dict(params or {}))
+        return self.answer(path, dict(params or {}))
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class ScriptedRegistry(ClientRegistry):
+    """Hands the source a scripted client instead of one that talks HTTP."""
+
+    def __init__(self, client: ScriptedClient) -> None:
+        super().__init__()
+        self.client = client
+
+    def get(self, settings: ApiSettings) -> ApiClient:
+        return cast(ApiClient, self.client)

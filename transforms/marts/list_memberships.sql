@@ -1,0 +1,35 @@
+-- Who is on which list: NationBuilder list members (Action Network list items are not loaded).
+-- A pair taken off the list, a deleted list, or a member whose signup is deleted do not count.
+--
+-- [checks]
+-- unique = [["list_id", "nationbuilder_signup_id"]]
+-- not_null = ["list_id", "person_id", "nationbuilder_signup_id"]
+-- relationships = { person_id = "people.person_id" }
+
+with list_signups as (
+    select * from stg_nationbuilder__list_signups
+),
+
+lists as (
+    select * from stg_nationbuilder__lists
+),
+
+matched as (
+    select * from int_people__matched_across_sources
+),
+
+final as (
+    select
+        'nationbuilder' as source,
+        lists.list_id,
+        lists.list_name,
+        lists.list_slug,
+        matched.person_id,
+        list_signups.signup_id as nationbuilder_signup_id
+    from list_signups
+    inner join lists on lists.list_id = list_signups.list_id
+    inner join matched on matched.record_key = 'nationbuilder:' || list_signups.signup_id
+    where list_signups.deleted_at is null and lists.deleted_at is null
+)
+
+select * from final

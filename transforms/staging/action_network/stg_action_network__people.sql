@@ -1,0 +1,31 @@
+-- Action Network people as loaded, renamed and typed. `email_addresses` keeps every address a
+-- person has (not only the primary one): matching across systems needs all of them.
+--
+-- [checks]
+-- unique = ["person_id"]
+-- not_null = ["person_id"]
+
+with source as (
+    select * from action_network.people
+),
+
+renamed as (
+    select
+        cast(id as varchar) as person_id,
+        cast(given_name as varchar) as first_name,
+        cast(family_name as varchar) as last_name,
+        cast(primary_email as varchar) as primary_email,
+        cast(
+            email_addresses as struct(address varchar, "primary" boolean, status varchar)[]
+        ) as email_addresses,
+        cast(primary_phone as varchar) as primary_phone,
+        cast(postal_code as varchar) as postal_code,
+        cast(region as varchar) as region,
+        cast(country as varchar) as country,
+        cast(created_at as timestamptz) as created_at,
+        cast(modified_at as timestamptz) as updated_at,
+        cast(deleted_at as timestamptz) as deleted_at
+    from source
+)
+
+select * from renamed

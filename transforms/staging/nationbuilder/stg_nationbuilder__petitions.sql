@@ -1,0 +1,20 @@
+-- NationBuilder petitions as loaded. They carry no title, so the intro stands for the petition.
+--
+-- [checks]
+-- unique = ["petition_id"]
+-- not_null = ["petition_id"]
+
+with source as (
+    select * from nationbuilder.petitions
+),
+
+renamed as (
+    select
+        cast(id as bigint) as petition_id,
+        cast(page_id as bigint) as page_id,
+        cast(intro as varchar) as intro,
+        cast(goal as bigint) as signatures_goal
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,34 @@
+-- NationBuilder signups (people) as loaded, renamed and typed; deleted ones keep `deleted_at`.
+-- `email` is NationBuilder's primary address, one of email1..email4.
+--
+-- [checks]
+-- unique = ["signup_id"]
+-- not_null = ["signup_id"]
+
+with source as (
+    select * from nationbuilder.signups
+),
+
+renamed as (
+    select
+        cast(id as bigint) as signup_id,
+        cast(first_name as varchar) as first_name,
+        cast(last_name as varchar) as last_name,
+        cast(email as varchar) as primary_email,
+        cast(email1 as varchar) as email1,
+        cast(email2 as varchar) as email2,
+        cast(email3 as varchar) as email3,
+        cast(email4 as varchar) as email4,
+        cast(primary_email_id as bigint) as primary_email_slot,
+        cast(phone_number as varchar) as phone_number,
+        cast(mobile_number as varchar) as mobile_number,
+        cast(email_opt_in as boolean) as is_email_opted_in,
+        cast(is_volunteer as boolean) as is_volunteer,
+        cast(is_supporter as boolean) as is_supporter,
+        cast(created_at as timestamptz) as created_at,
+        cast(updated_at as timestamptz) as updated_at,
+        cast(deleted_at as timestamptz) as deleted_at
+    from source
+)
+
+select * from renamed

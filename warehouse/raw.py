@@ -1,0 +1,110 @@
+"""The raw tables staging reads, as each source's `_<source>__sources.toml` declares them.
+
+A warehouse may lack a declared table (the source was never loaded) or a column (the API never
+sent it, or the source does not load it yet). The runner then points staging at a stand-in in
+the scratch schema: an empty table, or a view adding the missing columns as typed nulls, so
+every model builds and a source simply contributes no rows. dlt's raw schemas are never touched.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.checks import quote
+from warehouse.models import ModelError
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table a source loads, with the columns (and DuckDB types) the transforms rely on."""
+
+    schema: str
+    name: str
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """What the build used in place of (part of) a raw table, for the run summary."""
+
+    schema: str
+    table: str
+    missing_columns: tuple[str, ...]  # empty: the whole table was missing
+    relation: str
+
+    def __str__(self) -> str:
+        if not self.missing_columns:
+            return f"{self.schema}.{self.table} (not loaded: empty stand-in)"
+        return f"{self.schema}.{self.table} (missing {', '.join(self.missing_columns)}: nulls)"
+
+
+def load_declarations(root: Path) -> dict[tuple[str, str], RawTable]:
+    """Every `_*__sources.toml` under `root`: `schema = "..."` and `[tables.<name>]` columns."""
+    declared: dict[tuple[str, str], RawTable] = {}
+    for path in sorted(root.rglob("_*__sources.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ModelError(f"{path.relative_to(root)}: {exc}") from None
+        schema = data.get("schema")
+        tables = data.get("tables")
+        if not isinstance(schema, str) or not isinstance(tables, dict):
+            raise ModelError(f"{path.relative_to(root)}: needs `schema` and [tables.<name>]")
+        for name, columns in tables.items():
+            declared[(schema, name)] = RawTable(
+                schema, name, tuple((c, str(t)) for c, t in columns.items())
+            )
+    return declared
+
+
+def existing_columns(
+    con: duckdb.DuckDBPyConnection, schemas: Iterable[str]
+) -> dict[tuple[str, str], set[str]]:
+    """Columns of every table or view in the given schemas of the current database."""
+    wanted = sorted(set(schemas))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" for _ in wanted)
+    rows = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        f"where table_catalog = current_database() and table_schema in ({marks})",
+        wanted,
+    ).fetchall()
+    found: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        found.setdefault((schema, table), set()).add(column)
+    return found
+
+
+def prepare_stand_ins(
+    con: duckdb.DuckDBPyConnection,
+    used: Iterable[tuple[str, str]],
+    declared: Mapping[tuple[str, str], RawTable],
+    scratch: str,
+) -> list[StandIn]:
+    """Create stand-ins in `scratch` for the used raw tables (or columns) the warehouse lacks."""
+    used = sorted(set(used))
+    present = existing_columns(con, {schema for schema, _ in used})
+    stand_ins: list[StandIn] = []
+    for schema, name in used:
+        table = declared[(schema, name)]
+        relation = f"{quote(scratch)}.{quote(f'raw__{schema}__{name}')}"
+        columns = present.get((schema, name))
+        if columns is None:
+            body = ", ".join(f"{quote(c)} {t}" for c, t in table.columns)
+            con.execute(f"create table {relation} ({body})")
+            stand_ins.append(StandIn(schema, name, (), relation))
+            continue
+        missing = [(c, t) for c, t in table.columns if c not in columns]
+        if missing:
+            nulls = ", ".join(f"cast(null as {t}) as {quote(c)}" for c, t in missing)
+            con.execute(
+                f"create view {relation} as select *, {nulls} from {quote(schema)}.{quote(name)}"
+            )
+            stand_ins.append(StandIn(schema, name, tuple(c for c, _ in missing), relation))
+    return stand_ins
