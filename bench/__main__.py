@@ -1,4 +1,4 @@
-"""`make bench`: fetch rate against each API's limit, mart build time at scale; figures to a file."""
+"""`make bench`: fetch rate against each API's limit, marts at scale; figures to a file."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def main() -> None:
 
 
 def print_fetch(rows: list[dict[str, Any]]) -> None:
-    print(f"{'api':<16}{'mode':<12}{'req/s':>8}{'limit':>7}{'share':>8}{'records/s':>11}{'429s':>6}")
+    print(
+        f"{'api':<16}{'mode':<12}{'req/s':>8}{'limit':>7}{'share':>8}{'records/s':>11}{'429s':>6}"
+    )
     for row in rows:
         print(
             f"{row['api']:<16}{row['mode']:<12}{row['requests_per_s']:>8}"

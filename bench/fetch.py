@@ -33,7 +33,9 @@ async def _walk_layer(client: ApiClient, api: str) -> int:
         async for page in iter_nb_v2_pages(client, "/api/v2/signups", {}, concurrency=8):
             records += len(page["data"])
     else:
-        async for page in iter_hal_pages(client, "people", {}, embedded_key="osdi:people", concurrency=4):
+        async for page in iter_hal_pages(
+            client, "people", {}, embedded_key="osdi:people", concurrency=4
+        ):
             records += len(page["_embedded"]["osdi:people"])
     return records
 
@@ -43,7 +45,9 @@ async def _walk_sequential(client: ApiClient, api: str) -> int:
     if api == "nationbuilder":
         number = 1
         while True:
-            page = await client.get_json("/api/v2/signups", {"page[size]": 100, "page[number]": number})
+            page = await client.get_json(
+                "/api/v2/signups", {"page[size]": 100, "page[number]": number}
+            )
             if not page["data"]:
                 return records
             records += len(page["data"])
@@ -82,10 +86,16 @@ def _measure(url: str, api: str, mode: str) -> dict[str, Any]:
     requests = after["requests"].get(api, 0) - before["requests"].get(api, 0)
     throttled = after["throttled"].get(api, 0) - before["throttled"].get(api, 0)
     return {
-        "api": api, "mode": mode, "records": records, "requests": requests,
-        "responses_429": throttled, "seconds": round(seconds, 2),
-        "requests_per_s": round(requests / seconds, 2), "records_per_s": round(records / seconds, 1),
-        "limit_requests_per_s": limit, "share_of_limit": round(requests / seconds / limit, 3),
+        "api": api,
+        "mode": mode,
+        "records": records,
+        "requests": requests,
+        "responses_429": throttled,
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(requests / seconds, 2),
+        "records_per_s": round(records / seconds, 1),
+        "limit_requests_per_s": limit,
+        "share_of_limit": round(requests / seconds / limit, 3),
     }
 
 
@@ -94,8 +104,18 @@ def run_fetch_bench(nb_signups: int = 15_000, an_people: int = 1_000) -> list[di
     results = []
     for api in ("nationbuilder", "action_network"):
         for mode in ("layer", "sequential"):
-            args = ["--latency-ms", str(LATENCY_MS), "--nb-signups", str(nb_signups),
-                    "--an-people", str(an_people), "--nb-donations", "10", "--an-actions", "10"]
+            args = [
+                "--latency-ms",
+                str(LATENCY_MS),
+                "--nb-signups",
+                str(nb_signups),
+                "--an-people",
+                str(an_people),
+                "--nb-donations",
+                "10",
+                "--an-actions",
+                "10",
+            ]
             with simulator_process(*args) as url:
                 results.append(_measure(url, api, mode))
     return results

@@ -20,7 +20,7 @@ class ConfigError(Exception):
 
 
 def missing_settings(source: str) -> list[str]:
-    missing = []
+    missing: list[str] = []
     for key, env_name in REQUIRED[source].items():
         if not (dlt.secrets.get(key) if "token" in key or "key" in key else dlt.config.get(key)):
             missing.append(env_name)

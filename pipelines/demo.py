@@ -1,4 +1,4 @@
-"""`make demo`: the whole job against the simulator, then a few questions answered from the marts."""
+"""`make demo`: the whole job against the simulator, then questions answered from the marts."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ DEMO_AN_RATE = 25.0
 QUESTIONS: list[tuple[str, str]] = [
     (
         "People, and how many both systems know",
-        "select count(*) as people, count(*) filter (where is_in_nationbuilder and is_in_action_network)"
-        " as in_both from analytics.people",
+        "select count(*) as people,"
+        " count(*) filter (where is_in_nationbuilder and is_in_action_network) as in_both"
+        " from analytics.people",
     ),
     (
         "Signed 3+ petitions but never donated (first 5 of them)",
@@ -36,12 +37,14 @@ QUESTIONS: list[tuple[str, str]] = [
     ),
     (
         "Actions by type",
-        "select action_type, count(*) as actions from analytics.actions group by all order by 2 desc",
+        "select action_type, count(*) as actions"
+        " from analytics.actions group by all order by 2 desc",
     ),
     (
-        "Donations by week, the last 6 weeks with any",
-        "select date_trunc('week', donated_at)::date as week, source, count(*) as donations,"
-        " sum(amount) as total from analytics.donations group by all order by week desc, source limit 12",
+        "Donations by week and source, the last weeks with any",
+        "select date_trunc('week', donated_at)::date as week, source, currency,"
+        " count(*) as donations, sum(amount) as total from analytics.donations"
+        " group by all order by week desc, source, currency limit 12",
     ),
 ]
 
@@ -70,7 +73,8 @@ def run_demo(warehouse_arg: str | None) -> int:
     warehouse = resolve(warehouse_arg or "data/demo.duckdb")
     warehouse.unlink(missing_ok=True)
     shutil.rmtree(pipelines_dir(warehouse).parent, ignore_errors=True)
-    config = SimConfig(**DEMO_SIZES, an_rate_per_s=DEMO_AN_RATE, an_burst=int(DEMO_AN_RATE))
+    config = SimConfig(an_rate_per_s=DEMO_AN_RATE, an_burst=int(DEMO_AN_RATE))
+    config.update(dict(DEMO_SIZES))
     print(
         f"demo: starting the API simulator ({DEMO_SIZES['nb_signups']} NationBuilder signups, "
         f"{DEMO_SIZES['an_people']} Action Network people)"
@@ -93,6 +97,7 @@ def run_demo(warehouse_arg: str | None) -> int:
         return 1
     print_answers(warehouse)
     print(
-        f"\ndemo: done. Explore it with: duckdb {warehouse}  (or `civic-etl status --warehouse {warehouse}`)"
+        f"\ndemo: done. Explore it with: duckdb {warehouse}\n"
+        f"      or: civic-etl status --warehouse {warehouse}"
     )
     return 0

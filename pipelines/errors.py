@@ -32,6 +32,7 @@ def one_line_error(exc: BaseException) -> str:
     for error in chain:
         if isinstance(error, ConfigFieldMissingException):
             names = [CONFIG_HINTS.get(f, f) for f in error.fields]
-            return f"missing configuration: {', '.join(names)} (set it in .dlt/secrets.toml or the environment)"
+            where = "set it in .dlt/secrets.toml or the environment"
+            return f"missing configuration: {', '.join(names)} ({where})"
     innermost = chain[-1]
     return one_line(f"{type(innermost).__name__}: {innermost}")

@@ -48,7 +48,6 @@ def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
         destination=dlt.destinations.duckdb(str(warehouse)),
         dataset_name=source,
         pipelines_dir=str(pipelines_dir(warehouse)),
-        progress="log" if os.environ.get("CIVIC_ETL_DLT_PROGRESS") else None,
     )
 
 
@@ -102,7 +101,11 @@ def run_one(
     try:
         pipeline = make_pipeline(source, warehouse)
         built = build_source(source, registry, deletions, resources)
-        info = pipeline.run(built, refresh="drop_sources" if full_refresh else None)
+        if pipeline.has_pending_data:
+            # A killed or failed run left packages behind: land them before extracting anew,
+            # since dlt's run() would otherwise load them and skip this run's extract.
+            pipeline.run()
+        info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
         result.load_ids = list(info.loads_ids)
         result.rows = rows_loaded(pipeline)
         if deletions.found:

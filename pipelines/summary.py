@@ -114,9 +114,9 @@ def save(warehouse: Path, summary: RunSummary) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(
-            f"create table if not exists {SCHEMA}.runs (run_id varchar primary key, command varchar,"
-            " status varchar, error varchar, started_at timestamptz, finished_at timestamptz,"
-            " seconds double, transform json)"
+            f"create table if not exists {SCHEMA}.runs (run_id varchar primary key,"
+            " command varchar, status varchar, error varchar, started_at timestamptz,"
+            " finished_at timestamptz, seconds double, transform json)"
         )
         con.execute(
             f"create table if not exists {SCHEMA}.run_resources (run_id varchar, source varchar,"

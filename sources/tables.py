@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "id": pa.int64(),
@@ -128,8 +129,13 @@ def arrow_schema(columns: Mapping[str, str], primary_key: Iterable[str]) -> pa.S
     )
 
 
-def dlt_hints(columns: Mapping[str, str], primary_key: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """dlt column hints: JSON columns, non-null keys, and the newest row wins a merge."""
+def dlt_hints(
+    columns: Mapping[str, str], primary_key: Iterable[str], *, merged: bool = True
+) -> TTableSchemaColumns:
+    """dlt column hints: JSON columns, non-null keys, and (merged tables) the newest row wins.
+
+    `dedup_sort` is left off replaced tables, where dlt ignores it with a warning every run.
+    """
     hints: dict[str, dict[str, Any]] = {}
     for name, code in columns.items():
         if code == "json":
@@ -137,9 +143,9 @@ def dlt_hints(columns: Mapping[str, str], primary_key: Iterable[str]) -> dict[st
     for key in primary_key:
         hints.setdefault(key, {})["nullable"] = False
     for cursor in ("updated_at", "modified_at"):
-        if cursor in columns:
+        if merged and cursor in columns:
             hints.setdefault(cursor, {})["dedup_sort"] = "desc"
-    return hints
+    return cast(TTableSchemaColumns, hints)
 
 
 def _column(name: str, code: str, values: list[Any]) -> pa.Array:

@@ -7,11 +7,15 @@ from datetime import UTC, datetime
 import duckdb
 
 # Tables keyed by something other than a single `id` column: how their key is spelled as text.
-COMPOSITE_KEYS = {"list_signups": "cast(t.list_id as varchar) || ':' || cast(t.signup_id as varchar)"}
+COMPOSITE_KEYS = {
+    "list_signups": "cast(t.list_id as varchar) || ':' || cast(t.signup_id as varchar)"
+}
 
 
-def apply_deletions(con: duckdb.DuckDBPyConnection, schema: str, found: dict[str, list[str]]) -> int:
-    """Mark the rows and log them in `<schema>.deleted_records`; returns how many rows were marked."""
+def apply_deletions(
+    con: duckdb.DuckDBPyConnection, schema: str, found: dict[str, list[str]]
+) -> int:
+    """Mark the rows and log them in `<schema>.deleted_records`; returns how many were marked."""
     if not found:
         return 0
     now = datetime.now(UTC)
@@ -22,9 +26,7 @@ def apply_deletions(con: duckdb.DuckDBPyConnection, schema: str, found: dict[str
     marked = 0
     for table, keys in found.items():
         rows = [(table, key, now) for key in keys]
-        con.executemany(
-            f"insert or ignore into {schema}.deleted_records values (?, ?, ?)", rows
-        )
+        con.executemany(f"insert or ignore into {schema}.deleted_records values (?, ?, ?)", rows)
         key_sql = COMPOSITE_KEYS.get(table, "cast(t.id as varchar)")
         result = con.execute(
             f"update {schema}.{table} as t set deleted_at = d.deleted_at "

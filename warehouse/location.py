@@ -23,7 +23,9 @@ def ensure_writable(path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WarehouseError(f"cannot create the warehouse folder {path.parent}: {exc.strerror}") from None
+        raise WarehouseError(
+            f"cannot create the warehouse folder {path.parent}: {exc.strerror}"
+        ) from None
     target = path if path.exists() else path.parent
     if not os.access(target, os.W_OK):
         raise WarehouseError(f"the warehouse {path} is not writable")

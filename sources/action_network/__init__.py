@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -34,16 +34,8 @@ KEY = ("id",)
 
 
 def _hints(columns: dict[str, str], *, merged: bool) -> TTableSchemaColumns:
-    """The shared column hints (JSON columns, non-null key), typed for dlt.
-
-    `dedup_sort` (the newest row wins a merge) is dropped from replaced tables, where dlt
-    ignores it with a warning per table and run.
-    """
-    hints = dlt_hints(columns, KEY)
-    if not merged:
-        for hint in hints.values():
-            hint.pop("dedup_sort", None)
-    return cast(TTableSchemaColumns, hints)
+    """The shared column hints (JSON columns, non-null key, newest row wins a merge)."""
+    return dlt_hints(columns, KEY, merged=merged)
 
 
 def people_resource(fetcher: Fetcher, overlap_seconds: int) -> DltResource:

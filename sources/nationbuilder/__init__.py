@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dlt
 import pyarrow as pa
@@ -83,7 +83,7 @@ def collection_resource(
 ) -> DltResource:
     """A v2 collection: incremental on its cursor with a deletion sweep, or reloaded whole."""
     builder = TableBuilder(spec.columns)
-    hints = dlt_hints(spec.columns, ("id",))
+    hints = dlt_hints(spec.columns, ("id",), merged=spec.cursor is not None)
 
     async def pages() -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
@@ -107,7 +107,7 @@ def collection_resource(
         if newest is not None:
             state["cursor"] = newest.isoformat()
 
-    disposition = "merge" if spec.cursor else "replace"
+    disposition: Literal["merge", "replace"] = "merge" if spec.cursor else "replace"
     return dlt.resource(
         pages, name=spec.name, primary_key="id", write_disposition=disposition, columns=hints
     )
@@ -206,7 +206,7 @@ def lists_resources(
         name="lists",
         primary_key="id",
         write_disposition="replace",
-        columns=dlt_hints(schemas.LISTS, ("id",)),
+        columns=dlt_hints(schemas.LISTS, ("id",), merged=False),
     )
     pairs_resource = dlt.transformer(
         list_signups,

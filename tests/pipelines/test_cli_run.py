@@ -1,4 +1,4 @@
-"""`civic-etl run` end to end, as cron runs it: warehouse, summary table, exit codes, lock, secrets."""
+"""`civic-etl run` end to end, as cron runs it: warehouse, summary, exit codes, lock, secrets."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_helpers import civic_etl, cli_env, start_civic_etl
 
 from simulator.server import serve_in_thread
 from simulator.settings import SimConfig
-from cli_helpers import civic_etl, cli_env, start_civic_etl
 
 SIZES = {"nb_signups": 600, "nb_donations": 250, "an_people": 300, "an_actions": 700}
 
@@ -82,7 +82,9 @@ def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:
         lock = tmp_path / ".civic-etl" / "w" / "run.lock"
         deadline = time.monotonic() + 60
         while not (lock.exists() and lock.read_text().startswith("pid")):
-            assert time.monotonic() < deadline and first.poll() is None, "the first run never started"
+            assert time.monotonic() < deadline and first.poll() is None, (
+                "the first run never started"
+            )
             time.sleep(0.1)
         started = time.monotonic()
         second = civic_etl("run", "--warehouse", str(warehouse), env=env)
@@ -102,9 +104,8 @@ def test_missing_token_is_one_line_and_nonzero(sim, tmp_path: Path) -> None:
         "run", "--source", "nationbuilder", "--warehouse", str(tmp_path / "w.duckdb"), env=env
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "civic-etl: error: nationbuilder is not configured: set SOURCES__NATIONBUILDER__ACCESS_TOKEN"
-    ]
+    expected = "nationbuilder is not configured: set SOURCES__NATIONBUILDER__ACCESS_TOKEN"
+    assert result.stderr.strip().splitlines() == [f"civic-etl: error: {expected}"]
 
 
 def test_wrong_token_fails_the_run_with_one_line(sim, tmp_path: Path) -> None:

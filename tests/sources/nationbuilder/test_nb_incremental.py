@@ -5,7 +5,10 @@ Request counts are deterministic here (seeded simulator, no faults), so the boun
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nb_helpers import (
@@ -33,53 +36,101 @@ from nb_helpers import (
     truth,
 )
 
+from pipelines.extract import SourceRun
 from sources.nationbuilder.settings import COLLECTIONS
 
 SWEPT = [spec.name for spec in COLLECTIONS if spec.sweeps_deletions]
 
 
-def test_second_run_after_two_percent_churn(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The issue's scenario: 2% of records change, then a second run.
+@dataclass
+class Churn:
+    """A first run, 2% of the nation changed (0.4% of signups deleted), then a second run."""
 
-    Whole records are re-read only where they changed; the deletion sweep reads ids only and
-    never more than one id listing per collection. With the simulator deleting 0.4% of
-    signups (and their donations, taggings, ...) scattered over the whole id range, finding
-    them takes about one id listing per collection (NB v2 has no deletion feed), and lists
-    that lost a member are re-read: the second run is smaller than the first, not far smaller.
-    """
-    with simulator(**FAST) as sim:
-        configure(monkeypatch, sim, tmp_path)
-        warehouse = tmp_path / "w.duckdb"
+    warehouse: Path
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed: dict[str, Any]
+    first: int
+    first_log: RequestLog
+    second: int
+    log: RequestLog
+    run: SourceRun
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Churn]:
+    folder = tmp_path_factory.mktemp("nb_churn")
+    warehouse = folder / "w.duckdb"
+    with simulator(**FAST) as sim, pytest.MonkeyPatch.context() as env:
+        configure(env, sim, folder)
         first, first_log = first_run(sim, warehouse)
         before = truth(sim)
         changed = mutate(sim, 0.02)
         after = truth(sim)
-
         log = RequestLog()
         reset_stats(sim)
         run = run_nb(warehouse, registry=log.registry())
         second = nb_requests(sim)
+        yield Churn(warehouse, before, after, changed, first, first_log, second, log, run)
 
-        assert mismatches(warehouse, after) == {}
-        assert run.deleted == assert_deletions_marked(warehouse, before, after)
 
-    assert second < first, (second, first)
-    # Whole records: only the changed ones (plus the cursor's overlap), a few pages each.
+def test_churn_tables_equal_truth(churn: Churn) -> None:
+    assert mismatches(churn.warehouse, churn.after) == {}
+
+
+def test_churn_deletions_are_marked_and_recorded(churn: Churn) -> None:
+    assert churn.after["deleted"]["signups"], "the mutation deleted signups"
+    marked = assert_deletions_marked(churn.warehouse, churn.before, churn.after)
+    assert churn.run.deleted == marked
+
+
+def test_churn_rereads_whole_records_only_where_they_changed(churn: Churn) -> None:
+    log, changed = churn.log, churn.changed
     signups_changed = changed["signups"]["updated"] + changed["signups"]["added"]
     assert log.full_reads("signups") <= id_listing_cost(signups_changed) + 2
-    assert log.full_reads("signups") < 0.2 * first_log.full_reads("signups")
+    assert log.full_reads("signups") < 0.2 * churn.first_log.full_reads("signups")
     for name in SWEPT:
         assert log.full_reads(name) <= 3, name
-        # The sweep: a count, then no more than one listing of the ids already held.
-        held = len(before[name]["ids"]) + changed.get(name, {}).get("added", 0)
-        assert log.id_reads(name) <= id_listing_cost(held) + 1, name
-    # Lists are re-read only when their size or updated_at moved.
-    lists_read = {
-        url.path for url in log.urls if url.path.endswith("/signups") and "/lists/" in url.path
+
+
+def test_churn_sweep_costs_at_most_one_id_listing(churn: Churn) -> None:
+    """A count, then bisection or a listing of the ids held, whichever is expected cheaper."""
+    for name in SWEPT:
+        held = len(churn.before[name]["ids"]) + churn.changed.get(name, {}).get("added", 0)
+        assert churn.log.id_reads(name) <= id_listing_cost(held) + 1, name
+
+
+def test_churn_rereads_exactly_the_lists_whose_members_changed(churn: Churn) -> None:
+    def members(truth_: dict[str, Any]) -> dict[int, set[int]]:
+        found: dict[int, set[int]] = {}
+        for list_id, signup_id in truth_["list_signups"]["pairs"]:
+            found.setdefault(list_id, set()).add(signup_id)
+        return found
+
+    before, after = members(churn.before), members(churn.after)
+    changed = {i for i in churn.after["lists"]["ids"] if before.get(i) != after.get(i)}
+    read = {
+        int(url.path.split("/")[-2])
+        for url in churn.log.urls
+        if "/lists/" in url.path and url.path.endswith("/signups")
     }
-    assert len(lists_read) < FAST["nb_lists"]
+    assert read == changed
+    assert len(read) < len(churn.after["lists"]["ids"])
+
+
+def test_churn_second_run_costs_less_than_the_first(churn: Churn) -> None:
+    assert churn.second < churn.first, (churn.second, churn.first)
+    assert len(churn.log.urls) == churn.second
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="NB v2 has no deletion feed: 0.4% of signups deleted at random (and their rows in "
+    "other collections) take about one id listing per collection to find, and every list that "
+    "lost a member is re-read, so at 2% churn the second run costs ~90% of the first",
+)
+def test_churn_second_run_is_far_smaller_than_the_first(churn: Churn) -> None:
+    assert churn.second < 0.5 * churn.first, (churn.second, churn.first)
 
 
 def test_second_run_after_light_churn_is_far_smaller(
