@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pipelines.options import add_warehouse_options
 from pipelines.writeback import add_writeback_commands
 from simulator.settings import FAULT_KINDS, SimConfig
 
@@ -107,15 +108,7 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 def add_job_options(parser: argparse.ArgumentParser, *, extract: bool = True) -> None:
-    parser.add_argument(
-        "--warehouse", help="DuckDB file (default: $CIVIC_ETL_WAREHOUSE or data/civic.duckdb)"
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object per line, for schedulers",
-    )
+    add_warehouse_options(parser)
     if extract:
         parser.add_argument(
             "--source",

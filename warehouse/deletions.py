@@ -26,7 +26,9 @@ def apply_deletions(
     marked = 0
     for table, keys in found.items():
         rows = [(table, key, now) for key in keys]
-        con.executemany(f"insert or ignore into {schema}.deleted_records values (?, ?, ?)", rows)
+        # A key can leave again after coming back (a person rejoins, then leaves, a list):
+        # the newest deletion is the one to stamp.
+        con.executemany(f"insert or replace into {schema}.deleted_records values (?, ?, ?)", rows)
         key_sql = COMPOSITE_KEYS.get(table, "cast(t.id as varchar)")
         result = con.execute(
             f"update {schema}.{table} as t set deleted_at = d.deleted_at "

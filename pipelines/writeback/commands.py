@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.lock import RunLocked
+from pipelines.options import add_warehouse_options
 from pipelines.writeback.imports import (
     POLL_INTERVAL_SECONDS,
     TIMEOUT_SECONDS,
@@ -105,15 +106,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show what would change and send nothing that changes anything",
     )
-    parser.add_argument(
-        "--warehouse", help="DuckDB file (default: $CIVIC_ETL_WAREHOUSE or data/civic.duckdb)"
-    )
-    parser.add_argument(
-        "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="json: one JSON object per line, for schedulers",
-    )
+    add_warehouse_options(parser)
 
 
 def run_push_list(args: argparse.Namespace) -> int:
