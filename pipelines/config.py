@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dlt
 
+from pipelines.accounts import Account, AccountError, account_names, source_accounts
 from pipelines.extract import SOURCES
 
 REQUIRED = {
@@ -39,7 +40,11 @@ def choose_sources(requested: list[str] | None) -> tuple[list[str], list[str]]:
     chosen: list[str] = []
     for source in requested or list(SOURCES):
         missing = missing_settings(source)
-        if not missing:
+        try:
+            named = account_names(source)
+        except AccountError as exc:
+            raise ConfigError(str(exc)) from None
+        if not missing or named:
             chosen.append(source)
         elif requested:
             raise ConfigError(f"{source} is not configured: set {' and '.join(missing)}")
@@ -52,3 +57,19 @@ def choose_sources(requested: list[str] | None) -> tuple[list[str], list[str]]:
             "(see .dlt/secrets.toml.example)"
         )
     return chosen, notes
+
+
+def plan_accounts(sources: list[str]) -> list[Account]:
+    """Each chosen source's accounts: its default one, then the listed ones. The default one is
+    left out only when listed accounts stand in for it (its own settings are not there)."""
+    try:
+        return [
+            account
+            for source in sources
+            for account in source_accounts(
+                source,
+                default_configured=not missing_settings(source) or not account_names(source),
+            )
+        ]
+    except AccountError as exc:
+        raise ConfigError(str(exc)) from None

@@ -13,8 +13,11 @@ from typing import Any
 
 import dlt
 import duckdb
+import pyarrow as pa
 
-from sources.http import ClientRegistry
+from pipelines.accounts import Account
+from sources.http import ApiClient, ClientRegistry
+from sources.http.settings import ApiSettings
 from sources.nationbuilder.deletions import DeletionLog
 from warehouse.deletions import apply_deletions
 
@@ -29,12 +32,19 @@ class SourceRun:
 
     source: str
     started: float
+    account: str = "default"
     seconds: float = 0.0
     ok: bool = False
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     deleted: int = 0
     load_ids: list[str] = field(default_factory=list)
+    clients: list[ApiClient] = field(default_factory=list, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The source, and the account when it is not the default one (`nationbuilder:north`)."""
+        return self.source if self.account == "default" else f"{self.source}:{self.account}"
 
 
 def pipelines_dir(warehouse: Path) -> Path:
@@ -42,28 +52,63 @@ def pipelines_dir(warehouse: Path) -> Path:
     return warehouse.parent / ".civic-etl" / warehouse.stem / "pipelines"
 
 
-def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
+def make_pipeline(source: str | Account, warehouse: Path) -> dlt.Pipeline:
+    """One pipeline (so one state: cursors, pending loads) per account, in its own dataset."""
+    account = source if isinstance(source, Account) else Account(source)
     return dlt.pipeline(
-        pipeline_name=f"civic_{source}",
+        pipeline_name=account.pipeline_name,
         destination=dlt.destinations.duckdb(str(warehouse)),
-        dataset_name=source,
+        dataset_name=account.dataset,
         pipelines_dir=str(pipelines_dir(warehouse)),
     )
 
 
+class AccountClients(ClientRegistry):
+    """The run's registry as one account sees it: the same shared clients (one limiter per
+    credential), plus a record of which ones this account used, for its summary lines."""
+
+    def __init__(self, shared: ClientRegistry) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def get(self, settings: ApiSettings) -> ApiClient:
+        client = self.shared.get(settings)
+        with self._lock:
+            self._clients.setdefault((settings.api, settings.base_url, str(id(client))), client)
+        return client
+
+
+def tag_account(name: str) -> Callable[[Any], Any]:
+    """A map step giving every Arrow page an `account` column, so each raw row says whose it is."""
+
+    def tag(item: Any) -> Any:
+        if isinstance(item, pa.Table | pa.RecordBatch) and "account" not in item.schema.names:
+            column = pa.array([name] * item.num_rows, type=pa.string())
+            return item.append_column("account", column)
+        return item
+
+    return tag
+
+
 def build_source(
-    source: str, registry: ClientRegistry, deletions: DeletionLog, resources: list[str] | None
+    source: str | Account,
+    registry: ClientRegistry,
+    deletions: DeletionLog,
+    resources: list[str] | None,
 ) -> Any:
-    if source == "nationbuilder":
+    account = source if isinstance(source, Account) else Account(source)
+    if account.source == "nationbuilder":
         from sources.nationbuilder import nationbuilder_source
 
-        built = nationbuilder_source(registry=registry, deletions=deletions)
+        built = nationbuilder_source(registry=registry, deletions=deletions, **account.settings)
     else:
         from sources.action_network import action_network_source
 
-        built = action_network_source(registry=registry)
+        built = action_network_source(registry=registry, **account.settings)
     if resources:
         built = built.with_resources(*resources_for(built, resources))
+    for resource in built.selected_resources.values():
+        resource.add_map(tag_account(account.name))
     return built
 
 
@@ -89,18 +134,21 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 
 def run_one(
-    source: str,
+    source: str | Account,
     warehouse: Path,
     registry: ClientRegistry,
     full_refresh: bool,
     resources: list[str] | None,
 ) -> SourceRun:
-    """Extract, normalize and load one source, then stamp the deletions its sweep found."""
-    result = SourceRun(source, time.time())
+    """Extract, normalize and load one account of a source, then stamp the deletions its sweep
+    found. A failure is kept in the result: it never touches another account's pipeline."""
+    account = source if isinstance(source, Account) else Account(source)
+    result = SourceRun(account.source, time.time(), account=account.name)
     deletions = DeletionLog()
+    clients = AccountClients(registry)
     try:
-        pipeline = make_pipeline(source, warehouse)
-        built = build_source(source, registry, deletions, resources)
+        pipeline = make_pipeline(account, warehouse)
+        built = build_source(account, clients, deletions, resources)
         if pipeline.has_pending_data:
             # A killed or failed run left packages behind: land them before extracting anew,
             # since dlt's run() would otherwise load them and skip this run's extract.
@@ -110,17 +158,18 @@ def run_one(
         result.rows = rows_loaded(pipeline)
         if deletions.found:
             with duckdb.connect(str(warehouse)) as con:
-                result.deleted = apply_deletions(con, source, deletions.found)
+                result.deleted = apply_deletions(con, account.dataset, deletions.found)
         result.ok = True
     except Exception as exc:  # reported in the summary; the CLI turns it into one line
         result.error = describe(exc)
     finally:
         result.seconds = time.time() - result.started
+        result.clients = clients.clients()
     return result
 
 
 def run_sources(
-    sources: list[str],
+    sources: list[str] | list[Account],
     warehouse: Path,
     *,
     full_refresh: bool = False,
@@ -128,15 +177,22 @@ def run_sources(
     registry: ClientRegistry | None = None,
     on_start: Callable[[ClientRegistry], None] | None = None,
 ) -> list[SourceRun]:
-    """All sources at once: each has its own rate budget, so running them together costs nothing."""
+    """Every account of every source at once: each has its own rate budget (its own credential),
+    so a run takes about as long as its largest account. A source given by name runs each of
+    its configured accounts."""
+    from pipelines.config import plan_accounts
+
+    jobs = [item for item in sources if isinstance(item, Account)]
+    jobs += plan_accounts([item for item in sources if isinstance(item, str)])
     registry = registry or ClientRegistry()
     if on_start:
         on_start(registry)
     try:
-        with ThreadPoolExecutor(max_workers=len(sources), thread_name_prefix="extract") as pool:
+        workers = max(len(jobs), 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
             futures = [
-                pool.submit(run_one, source, warehouse, registry, full_refresh, resources)
-                for source in sources
+                pool.submit(run_one, job, warehouse, registry, full_refresh, resources)
+                for job in jobs
             ]
             return [future.result() for future in futures]
     finally:

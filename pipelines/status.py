@@ -12,15 +12,18 @@ from pipelines.extract import SOURCES, pipelines_dir
 
 def _cursors(warehouse: Path) -> list[str]:
     lines = []
+    folder = pipelines_dir(warehouse)
     for source in SOURCES:
-        folder = pipelines_dir(warehouse)
-        if not (folder / f"civic_{source}").exists():
-            continue
-        pipeline = dlt.attach(pipeline_name=f"civic_{source}", pipelines_dir=str(folder))
-        resources = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
-        for name, state in sorted(resources.items()):
-            if isinstance(state, dict) and state.get("cursor"):
-                lines.append(f"  {source}.{name}: {state['cursor']}")
+        # one pipeline per account: civic_<source> (default), civic_<source>_account_<name>
+        for path in sorted(folder.glob(f"civic_{source}*")):
+            dataset = path.name.removeprefix("civic_")
+            if dataset != source and not dataset.startswith(f"{source}_account_"):
+                continue
+            pipeline = dlt.attach(pipeline_name=path.name, pipelines_dir=str(folder))
+            resources = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+            for name, state in sorted(resources.items()):
+                if isinstance(state, dict) and state.get("cursor"):
+                    lines.append(f"  {dataset}.{name}: {state['cursor']}")
     return lines
 
 
@@ -30,7 +33,9 @@ def render_status(warehouse: Path) -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('nationbuilder', 'action_network', 'analytics') "
+            "where (table_schema in ('nationbuilder', 'action_network', 'analytics') "
+            "or table_schema similar to '(nationbuilder|action_network)_account_.*') "
+            "and table_schema not like '%\\_staging' escape '\\' "
             "and table_name not like '\\_dlt%' escape '\\' order by 1, 2"
         ).fetchall()
         has_runs = con.execute(

@@ -50,13 +50,13 @@ class RunSummary:
 
     def add_extract(self, runs: list[SourceRun], registry: ClientRegistry) -> None:
         self.sources.extend(runs)
-        by_api = {client.stats.api: client.stats for client in registry.clients()}
         for run in runs:
-            stats = by_api.get(run.source)
+            # each account's own client (one per credential); none if it failed before asking
+            stats = run.clients[0].stats if run.clients else None
             names = set(run.rows) | (set(stats.resources) if stats else set())
             for name in sorted(n for n in names if n != "oauth"):
                 counters = stats.resources.get(name) if stats else None
-                line = ResourceLine(run.source, name, rows_loaded=run.rows.get(name, 0))
+                line = ResourceLine(run.label, name, rows_loaded=run.rows.get(name, 0))
                 if counters is not None:
                     line.records = counters.records
                     line.requests = counters.requests
@@ -68,7 +68,7 @@ class RunSummary:
 
     def finish(self, error: str | None = None) -> None:
         self.finished_at = datetime.now(UTC)
-        failed = [f"{run.source}: {run.error}" for run in self.sources if not run.ok]
+        failed = [f"{run.label}: {run.error}" for run in self.sources if not run.ok]
         self.error = error or ("; ".join(failed) if failed else None)
         self.status = "failed" if self.error else "succeeded"
 
@@ -85,6 +85,15 @@ class RunSummary:
             "error": self.error,
             "started_at": self.started_at.isoformat(),
             "seconds": round(self.seconds, 2),
+            "accounts": [
+                {
+                    "account": run.label,
+                    "ok": run.ok,
+                    "seconds": round(run.seconds, 2),
+                    "error": run.error,
+                }
+                for run in self.sources
+            ],
             "resources": [asdict(line) for line in self.resources],
             "transform": self.transform,
         }
@@ -102,7 +111,7 @@ class RunSummary:
         for run in self.sources:
             state = "ok" if run.ok else f"FAILED: {run.error}"
             extra = f", {run.deleted} deletions marked" if run.deleted else ""
-            lines.append(f"{run.source}: {state} in {run.seconds:.1f}s{extra}")
+            lines.append(f"{run.label}: {state} in {run.seconds:.1f}s{extra}")
         if self.transform is not None:
             lines.append(f"transform: {self.transform.get('summary', '')}")
         lines.append(f"run {self.run_id} {self.status} in {self.seconds:.1f}s")

@@ -15,9 +15,11 @@ import orjson
 from aiohttp import web
 
 from simulator.appkeys import AUTH, CONFIG, FAULT_RNG, LIMITS, PREFIX, STATS
+from simulator.bad_input import spoil
 from simulator.settings import SimConfig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CREDENTIAL_PARAMS = frozenset({"access_token", "api_key", "apikey", "osdi-api-token", "key"})
 NB_FAULT_BODIES = {
     500: (
         "server_error",
@@ -125,12 +127,16 @@ class Stats:
     throttled: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     unauthorized: Counter[str] = field(default_factory=Counter)
+    bad_input: Counter[str] = field(default_factory=Counter)
+    # Requests whose query string carried a credential: tokens belong in headers.
+    credentials_in_query: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, dict[str, int]]:
-        return {
-            name: dict(getattr(self, name))
-            for name in ("requests", "by_route", "throttled", "faults", "unauthorized")
-        }
+        names = (
+            *("requests", "by_route", "throttled", "faults", "unauthorized"),
+            *("bad_input", "credentials_in_query"),
+        )
+        return {name: dict(getattr(self, name)) for name in names}
 
 
 def nb_token(request: web.Request) -> str | None:
@@ -138,6 +144,15 @@ def nb_token(request: web.Request) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return request.query.get("access_token")
+
+
+def credential_in_query(request: web.Request, config: SimConfig) -> bool:
+    """A credential's name or value in the query string, where logs and proxies can read it."""
+    secrets_ = {config.nb_token, *config.an_keys}
+    return any(
+        key.lower() in CREDENTIAL_PARAMS or value in secrets_
+        for key, value in request.query.items()
+    )
 
 
 def json_error(
@@ -164,11 +179,13 @@ async def inject_fault(
         if kind.startswith("http_"):
             status = int(kind[5:])
             code, message = NB_FAULT_BODIES[status]
+            wait = config.fault_retry_after
             return json_error(
                 status,
                 {"code": code, "message": message}
                 if api == "nationbuilder"
                 else {"error": message},
+                None if wait is None else {"Retry-After": f"{wait:g}"},
             )
         if kind == "stall":
             await asyncio.sleep(config.stall_seconds)
@@ -201,6 +218,8 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
             else request.path
         )
         stats.requests[api] += 1
+        if credential_in_query(request, config):
+            stats.credentials_in_query[api] += 1
         stats.by_route[f"{api} {request.method} {route.removeprefix(app[PREFIX])}"] += 1
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
@@ -236,6 +255,9 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
         response = await inject_fault(
             request, api, config, app[FAULT_RNG], stats, handler
         ) or await handler(request)
+        response, spoiled = await spoil(request, api, config.bad_input, handler, response)
+        if spoiled:
+            stats.bad_input[f"{api}:{spoiled}"] += 1
         response.headers.update(headers)
         return response
 

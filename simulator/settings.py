@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from simulator.bad_input import normalize as normalize_bad_input
+
 FAULT_KINDS = ("http_500", "http_502", "http_503", "reset", "truncate", "stall")
 
 
@@ -39,6 +41,12 @@ class SimConfig:
     # faults: probability per API request of each kind
     faults: dict[str, float] = field(default_factory=dict)
     stall_seconds: float = 5.0
+    fault_retry_after: float | None = None  # seconds a 5xx fault asks to wait (Retry-After)
+    # bad input: spoiled pages, see simulator/bad_input.py
+    bad_input: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bad_input = normalize_bad_input(self.bad_input)
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update, rejecting unknown knobs so a typo in a test fails loudly."""
@@ -49,6 +57,8 @@ class SimConfig:
         bad_faults = set(changes.get("faults", {})) - set(FAULT_KINDS)
         if bad_faults:
             raise ValueError(f"unknown fault kinds: {sorted(bad_faults)}")
+        if "bad_input" in changes:
+            changes = {**changes, "bad_input": normalize_bad_input(changes["bad_input"])}
         for key, value in changes.items():
             setattr(self, key, value)
 

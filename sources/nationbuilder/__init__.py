@@ -119,12 +119,25 @@ def lists_resources(
     """`lists` and `list_signups` (who is on which list), through v2 or v1: same tables either way.
 
     List memberships carry no timestamps, so a list's members are re-read only when the list
-    changed: its size differs from the warehouse's count, or (v2) its `updated_at` moved.
+    changed: its size differs from the warehouse's count, or (v2) its `updated_at` moved. The
+    members of a list that was deleted are marked deleted.
     """
     list_builder = TableBuilder(schemas.LISTS)
     pair_builder = TableBuilder(schemas.LIST_SIGNUPS, ("list_id", "signup_id"))
 
     async def lists() -> AsyncIterator[pa.Table]:
+        seen: set[int] = set()
+        async for table in list_pages():
+            seen.update(table["id"].to_pylist())
+            yield table
+        # A list the nation no longer has takes its members with it: its pairs are never
+        # re-read, so mark them here, once every list has been read.
+        pairs = live_rows("list_signups", ("list_id", "signup_id"))
+        gone = sorted((int(lid), int(sid)) for lid, sid in pairs if int(lid) not in seen)
+        if gone and deletions is not None:
+            deletions.record("list_signups", [f"{lid}:{sid}" for lid, sid in gone])
+
+    async def list_pages() -> AsyncIterator[pa.Table]:
         if api_version == "v1":
             number = 0
             async for page in iter_nb_v1_pages(

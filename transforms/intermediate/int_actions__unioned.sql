@@ -140,32 +140,38 @@ action_network_actions as (
     where action_network_donations.deleted_at is null
 ),
 
--- NationBuilder ids are per table, so the table goes into the key to keep it unique
+-- NationBuilder ids are per table and per nation, so the table and a named account go into the
+-- key to keep it unique
 nationbuilder_actions as (
     select
-        'nationbuilder:petition_signature:' || petition_signatures.petition_signature_id
-            as action_id,
+        'nationbuilder:petition_signature:' || coalesce(nullif(petition_signatures.account, 'default') || ':', '')
+        || petition_signatures.petition_signature_id as action_id,
         'petition_signature' as action_type,
-        'nationbuilder:' || petition_signatures.signup_id as person_record_key,
+        'nationbuilder:' || coalesce(nullif(petition_signatures.account, 'default') || ':', '')
+        || petition_signatures.signup_id as person_record_key,
         cast(petition_signatures.petition_id as varchar) as target_id,
         nationbuilder_petitions.intro as action_name,
         petition_signatures.created_at as acted_at
     from petition_signatures
     left join nationbuilder_petitions
-        on nationbuilder_petitions.petition_id = petition_signatures.petition_id
+        on nationbuilder_petitions.account = petition_signatures.account
+        and nationbuilder_petitions.petition_id = petition_signatures.petition_id
     where petition_signatures.deleted_at is null
 
     union all
 
     select
-        'nationbuilder:event_rsvp:' || event_rsvps.event_rsvp_id,
+        'nationbuilder:event_rsvp:' || coalesce(nullif(event_rsvps.account, 'default') || ':', '')
+        || event_rsvps.event_rsvp_id,
         'event_rsvp',
-        'nationbuilder:' || event_rsvps.signup_id,
+        'nationbuilder:' || coalesce(nullif(event_rsvps.account, 'default') || ':', '') || event_rsvps.signup_id,
         cast(event_rsvps.event_id as varchar),
         nationbuilder_events.venue_name,
         event_rsvps.created_at
     from event_rsvps
-    left join nationbuilder_events on nationbuilder_events.event_id = event_rsvps.event_id
+    left join nationbuilder_events
+        on nationbuilder_events.account = event_rsvps.account
+        and nationbuilder_events.event_id = event_rsvps.event_id
     where event_rsvps.deleted_at is null
 ),
 

@@ -27,10 +27,10 @@ fundraising_pages as (
 
 from_nationbuilder as (
     select
-        'nationbuilder:' || donation_id as donation_id,
+        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || donation_id as donation_id,
         'nationbuilder' as source,
         cast(donation_id as varchar) as source_donation_id,
-        'nationbuilder:' || signup_id as person_record_key,
+        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id as person_record_key,
         amount_cents,
         currency,
         status,

@@ -1,6 +1,8 @@
 -- Every live person record of either system in one shape: what people are matched from.
 -- `emails` holds every address the record has, as typed; `primary_email` is normalized
--- (trimmed, lower-cased). Deleted NationBuilder signups are not live people.
+-- (trimmed, lower-cased). Deleted NationBuilder signups are not live people. NationBuilder ids
+-- are per nation, so a named account's records carry it in their key (`nationbuilder:north:7`);
+-- the default account's keep the plain `nationbuilder:7`.
 --
 -- [checks]
 -- unique = ["record_key"]
@@ -23,8 +25,9 @@ action_network_people as (
 
 nationbuilder_records as (
     select
-        'nationbuilder:' || signup_id as record_key,
+        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id as record_key,
         'nationbuilder' as source,
+        account,
         signup_id as nationbuilder_signup_id,
         cast(null as varchar) as action_network_person_id,
         first_name,
@@ -41,6 +44,7 @@ action_network_records as (
     select
         person_id as record_key,
         'action_network' as source,
+        account,
         cast(null as bigint) as nationbuilder_signup_id,
         person_id as action_network_person_id,
         first_name,

@@ -1,8 +1,9 @@
 -- Who is on which list: NationBuilder list members (Action Network list items are not loaded).
 -- A pair taken off the list, a deleted list, or a member whose signup is deleted do not count.
+-- List and signup ids are per nation: `account` says which nation's list it is.
 --
 -- [checks]
--- unique = [["list_id", "nationbuilder_signup_id"]]
+-- unique = [["account", "list_id", "nationbuilder_signup_id"]]
 -- not_null = ["list_id", "person_id", "nationbuilder_signup_id"]
 -- relationships = { person_id = "people.person_id" }
 
@@ -21,14 +22,19 @@ matched as (
 final as (
     select
         'nationbuilder' as source,
+        lists.account,
         lists.list_id,
         lists.list_name,
         lists.list_slug,
         matched.person_id,
         list_signups.signup_id as nationbuilder_signup_id
     from list_signups
-    inner join lists on lists.list_id = list_signups.list_id
-    inner join matched on matched.record_key = 'nationbuilder:' || list_signups.signup_id
+    inner join lists
+        on lists.account = list_signups.account
+        and lists.list_id = list_signups.list_id
+    inner join matched
+        on matched.record_key = 'nationbuilder:' || coalesce(nullif(list_signups.account, 'default') || ':', '')
+        || list_signups.signup_id
     where list_signups.deleted_at is null and lists.deleted_at is null
 )
 

@@ -1,10 +1,11 @@
 -- One row per real person across NationBuilder and Action Network: records sharing any
 -- normalized email are one person. Names and the primary email come from the NationBuilder
 -- record when there is one (the CRM of record), else the first-seen record; each source id is
--- that system's first-seen record of the person.
+-- that system's first-seen record of the person (`nationbuilder_account`: the nation of that
+-- NationBuilder record, since signup ids are per nation).
 --
 -- [checks]
--- unique = ["person_id", "nationbuilder_signup_id", "action_network_person_id"]
+-- unique = ["person_id", ["nationbuilder_account", "nationbuilder_signup_id"], "action_network_person_id"]
 -- not_null = ["person_id", "is_in_nationbuilder", "is_in_action_network", "source_records_count"]
 -- accepted_values = { first_seen_source = ["nationbuilder", "action_network"] }
 --
@@ -50,6 +51,9 @@ summarized as (
     select
         person_id,
         arg_min(nationbuilder_signup_id, seen_order) as nationbuilder_signup_id,
+        arg_min(
+            case when source = 'nationbuilder' then account end, seen_order
+        ) as nationbuilder_account,
         arg_min(action_network_person_id, seen_order) as action_network_person_id,
         arg_min(first_name, preference) as first_name,
         arg_min(last_name, preference) as last_name,

@@ -270,9 +270,15 @@ class RequestLog:
     """Every URL the source's clients request (a trace hook on the aiohttp session)."""
 
     urls: list[URL] = field(default_factory=list)
+    clients: ClientRegistry | None = None
 
     def registry(self) -> ClientRegistry:
-        return ClientRegistry(session_factory=self._session)
+        self.clients = ClientRegistry(session_factory=self._session)
+        return self.clients
+
+    def bytes_received(self) -> int:
+        assert self.clients is not None
+        return sum(stats["bytes_received"] for stats in self.clients.stats())
 
     def _session(self, settings: ApiSettings) -> aiohttp.ClientSession:
         trace = aiohttp.TraceConfig()

@@ -20,7 +20,8 @@ renamed as (
         cast(recurrence_period as varchar) as recurrence_period,
         cast(created_at as timestamptz) as created_at,
         cast(modified_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

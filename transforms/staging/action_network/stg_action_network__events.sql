@@ -15,7 +15,8 @@ renamed as (
         cast(name as varchar) as internal_name,
         cast(start_date as timestamptz) as start_at,
         cast(created_at as timestamptz) as created_at,
-        cast(modified_at as timestamptz) as updated_at
+        cast(modified_at as timestamptz) as updated_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -14,7 +14,8 @@ renamed as (
         cast(title as varchar) as title,
         cast(name as varchar) as internal_name,
         cast(created_at as timestamptz) as created_at,
-        cast(modified_at as timestamptz) as updated_at
+        cast(modified_at as timestamptz) as updated_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -16,7 +16,8 @@ renamed as (
         cast(comments as varchar) as comments,
         cast(created_at as timestamptz) as created_at,
         cast(modified_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

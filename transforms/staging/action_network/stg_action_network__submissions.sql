@@ -15,7 +15,8 @@ renamed as (
         cast(form_id as varchar) as form_id,
         cast(created_at as timestamptz) as created_at,
         cast(modified_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -1,7 +1,7 @@
 -- NationBuilder donations as loaded. NationBuilder has no currency attribute: every amount is USD.
 --
 -- [checks]
--- unique = ["donation_id"]
+-- unique = [["account", "donation_id"]]
 -- not_null = ["donation_id", "amount_cents"]
 
 with source as (
@@ -20,7 +20,8 @@ renamed as (
         cast(succeeded_at as timestamptz) as succeeded_at,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

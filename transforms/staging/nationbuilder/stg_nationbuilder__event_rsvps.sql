@@ -1,7 +1,7 @@
 -- NationBuilder event RSVPs as loaded; deleted ones keep `deleted_at`.
 --
 -- [checks]
--- unique = ["event_rsvp_id"]
+-- unique = [["account", "event_rsvp_id"]]
 -- not_null = ["event_rsvp_id"]
 
 with source as (
@@ -18,7 +18,8 @@ renamed as (
         cast(canceled as boolean) as is_canceled,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -1,7 +1,7 @@
 -- NationBuilder events as loaded. They carry no title, so the venue name stands for the event.
 --
 -- [checks]
--- unique = ["event_id"]
+-- unique = [["account", "event_id"]]
 -- not_null = ["event_id"]
 
 with source as (
@@ -14,7 +14,8 @@ renamed as (
         cast(page_id as bigint) as page_id,
         cast(venue_name as varchar) as venue_name,
         cast(start_at as timestamptz) as start_at,
-        cast(duration as bigint) as duration_seconds
+        cast(duration as bigint) as duration_seconds,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -1,7 +1,7 @@
 -- NationBuilder lists as loaded (the table is replaced whole on each extract).
 --
 -- [checks]
--- unique = ["list_id"]
+-- unique = [["account", "list_id"]]
 -- not_null = ["list_id"]
 
 with source as (
@@ -17,7 +17,8 @@ renamed as (
         cast(signups_count as bigint) as signups_count,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

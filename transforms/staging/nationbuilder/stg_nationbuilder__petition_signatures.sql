@@ -1,7 +1,7 @@
 -- NationBuilder petition signatures as loaded; deleted ones keep `deleted_at`.
 --
 -- [checks]
--- unique = ["petition_signature_id"]
+-- unique = [["account", "petition_signature_id"]]
 -- not_null = ["petition_signature_id"]
 
 with source as (
@@ -16,7 +16,8 @@ renamed as (
         cast(comment as varchar) as comment,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

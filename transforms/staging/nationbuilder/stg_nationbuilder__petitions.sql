@@ -1,7 +1,7 @@
 -- NationBuilder petitions as loaded. They carry no title, so the intro stands for the petition.
 --
 -- [checks]
--- unique = ["petition_id"]
+-- unique = [["account", "petition_id"]]
 -- not_null = ["petition_id"]
 
 with source as (
@@ -13,7 +13,8 @@ renamed as (
         cast(id as bigint) as petition_id,
         cast(page_id as bigint) as page_id,
         cast(intro as varchar) as intro,
-        cast(goal as bigint) as signatures_goal
+        cast(goal as bigint) as signatures_goal,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

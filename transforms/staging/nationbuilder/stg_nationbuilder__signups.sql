@@ -2,7 +2,7 @@
 -- `email` is NationBuilder's primary address, one of email1..email4.
 --
 -- [checks]
--- unique = ["signup_id"]
+-- unique = [["account", "signup_id"]]
 -- not_null = ["signup_id"]
 
 with source as (
@@ -27,7 +27,8 @@ renamed as (
         cast(is_supporter as boolean) as is_supporter,
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
-        cast(deleted_at as timestamptz) as deleted_at
+        cast(deleted_at as timestamptz) as deleted_at,
+        coalesce(cast(account as varchar), 'default') as account
     from source
 )
 

@@ -1,0 +1,214 @@
+"""Several nations and groups in one run: concurrent, each under its own limiter, kept apart."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from cli_helpers import civic_etl, cli_env
+
+from simulator.server import RunningSimulator, serve_in_thread
+from simulator.settings import SimConfig
+
+# Rate limits on, with latency: each account alone takes a few seconds, set by its own limit.
+NB = {"nb_signups": 900, "nb_donations": 300, "an_people": 10, "an_actions": 10}
+AN = {"nb_signups": 10, "nb_donations": 5, "an_people": 150, "an_actions": 350}
+LIMITS = {
+    "latency_ms": 20,
+    "nb_rate_limit": 40,
+    "nb_rate_window_s": 1.0,
+    "an_rate_per_s": 12.0,
+    "an_burst": 4,
+}
+NB_ACCOUNTS = {"north": 11, "south": 12}
+AN_ACCOUNTS = {"east": 13, "west": 14, "central": 15}
+
+
+@dataclass
+class Federation:
+    """Five simulators (one per account, distinct populations) and one run over all of them."""
+
+    sims: dict[str, RunningSimulator]
+    env: dict[str, str]
+    warehouse: Path
+    result: Any
+    seconds: float
+    summary: dict[str, Any]
+
+
+def truth(sim: RunningSimulator) -> dict[str, Any]:
+    with urllib.request.urlopen(sim.url + "/_sim/truth", timeout=60) as reply:
+        return json.load(reply)
+
+
+def accounts_env(sims: dict[str, RunningSimulator], **extra: str) -> dict[str, str]:
+    any_sim = next(iter(sims.values()))
+    env = cli_env(any_sim)
+    for key in [k for k in env if k.startswith("SOURCES__")]:
+        del env[key]
+    env.update(
+        {
+            "SOURCES__NATIONBUILDER__ACCOUNTS": ",".join(NB_ACCOUNTS),
+            "SOURCES__NATIONBUILDER__RATE_PER_SECOND": "36",
+            "SOURCES__NATIONBUILDER__BURST": "4",
+            "SOURCES__ACTION_NETWORK__ACCOUNTS": ",".join(AN_ACCOUNTS),
+            "SOURCES__ACTION_NETWORK__RATE_PER_SECOND": "11",
+        }
+    )
+    for name in NB_ACCOUNTS:
+        prefix = f"SOURCES__NATIONBUILDER__ACCOUNTS__{name.upper()}__"
+        env[prefix + "BASE_URL"] = sims[name].nationbuilder_url
+        env[prefix + "ACCESS_TOKEN"] = sims[name].config.nb_token
+    for name in AN_ACCOUNTS:
+        prefix = f"SOURCES__ACTION_NETWORK__ACCOUNTS__{name.upper()}__"
+        env[prefix + "BASE_URL"] = sims[name].action_network_url
+        env[prefix + "API_KEY"] = sims[name].config.an_keys[0]
+    env.update(extra)
+    return env
+
+
+def run_json(env: dict[str, str], warehouse: Path, *args: str) -> tuple[Any, float, dict]:
+    began = time.monotonic()
+    result = civic_etl("run", "--warehouse", str(warehouse), "--log-format", "json", *args, env=env)
+    seconds = time.monotonic() - began
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result, seconds, events[-1] if events else {}
+
+
+@pytest.fixture(scope="module")
+def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    with ExitStack() as stack:
+        sims: dict[str, RunningSimulator] = {}
+        for name, seed in NB_ACCOUNTS.items():
+            config = SimConfig(seed=seed, nb_token=f"nb-{name}-token", **NB, **LIMITS)
+            sims[name] = stack.enter_context(serve_in_thread(config))
+        for name, seed in AN_ACCOUNTS.items():
+            config = SimConfig(seed=seed, an_keys=[f"an-{name}-key"], **AN, **LIMITS)
+            sims[name] = stack.enter_context(serve_in_thread(config))
+        env = accounts_env(sims)
+        warehouse = tmp_path_factory.mktemp("federation") / "civic.duckdb"
+        result, seconds, summary = run_json(env, warehouse)
+        yield Federation(sims, env, warehouse, result, seconds, summary)
+
+
+def live_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int | None:
+    columns = {
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    if not columns:
+        return None
+    where = " where deleted_at is null" if "deleted_at" in columns else ""
+    row = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_every_account_lands_and_succeeds(federation: Federation) -> None:
+    assert federation.result.returncode == 0, federation.result.stderr
+    accounts = {line["account"]: line["ok"] for line in federation.summary["accounts"]}
+    assert accounts == {
+        **{f"nationbuilder:{name}": True for name in NB_ACCOUNTS},
+        **{f"action_network:{name}": True for name in AN_ACCOUNTS},
+    }
+
+
+def test_each_account_equals_its_simulators_truth(federation: Federation) -> None:
+    compared = 0
+    with duckdb.connect(str(federation.warehouse), read_only=True) as con:
+        for source, names in (("nationbuilder", NB_ACCOUNTS), ("action_network", AN_ACCOUNTS)):
+            for name in names:
+                expected = truth(federation.sims[name])[source]
+                for table in ("signups", "donations", "people", "signatures", "event_rsvps"):
+                    if table not in expected:
+                        continue
+                    found = live_count(con, f"{source}_account_{name}", table)
+                    assert found == expected[table]["count"], (name, table)
+                    compared += 1
+                tagged = con.execute(
+                    f"select distinct account from {source}_account_{name}."
+                    f"{'signups' if source == 'nationbuilder' else 'people'}"
+                ).fetchall()
+                assert tagged == [(name,)]
+    assert compared >= 10
+
+
+def test_marts_span_every_account(federation: Federation) -> None:
+    truths = {name: truth(sim)["analytics"] for name, sim in federation.sims.items()}
+    nb_donations = sum(truths[n]["donations_count"]["nationbuilder"] for n in NB_ACCOUNTS)
+    an_donations = sum(truths[n]["donations_count"]["action_network"] for n in AN_ACCOUNTS)
+    nb_rsvps = sum(truths[n]["actions"]["event_rsvp"] for n in NB_ACCOUNTS)
+    an_signatures = sum(truths[n]["actions"]["signature"] for n in AN_ACCOUNTS)
+    with duckdb.connect(str(federation.warehouse), read_only=True) as con:
+        donations = dict(
+            con.execute("select source, count(*) from analytics.donations group by 1").fetchall()
+        )
+        actions = dict(
+            con.execute("select action_type, count(*) from analytics.actions group by 1").fetchall()
+        )
+        nations = con.execute(
+            "select distinct nationbuilder_account from analytics.people "
+            "where nationbuilder_account is not null order by 1"
+        ).fetchall()
+    assert donations == {"nationbuilder": nb_donations, "action_network": an_donations}
+    assert actions["event_rsvp"] == nb_rsvps and actions["signature"] == an_signatures
+    assert nations == [(name,) for name in sorted(NB_ACCOUNTS)]
+
+
+def test_a_run_takes_about_the_largest_account_not_the_sum(
+    federation: Federation, tmp_path: Path
+) -> None:
+    seconds = {line["account"]: line["seconds"] for line in federation.summary["accounts"]}
+    largest = max(seconds, key=lambda name: seconds[name])
+    source, _, name = largest.partition(":")
+    others = {k: "" for k in federation.env if "__ACCOUNTS" in k and f"__{name.upper()}__" not in k}
+    alone_env = {k: v for k, v in federation.env.items() if k not in others}
+    alone_env[f"SOURCES__{source.upper()}__ACCOUNTS"] = name
+    alone, _, alone_summary = run_json(alone_env, tmp_path / "alone.duckdb", "--source", source)
+    assert alone.returncode == 0, alone.stderr
+    (alone_line,) = alone_summary["accounts"]
+    extract_seconds = max(seconds.values())
+    assert extract_seconds < 0.6 * sum(seconds.values()), seconds
+    assert extract_seconds < 1.5 * alone_line["seconds"] + 1.0, (seconds, alone_line)
+
+
+def test_a_failing_account_is_reported_and_the_others_land(
+    federation: Federation, tmp_path: Path
+) -> None:
+    env = dict(federation.env)
+    env["SOURCES__NATIONBUILDER__ACCOUNTS"] = "north,broken"
+    env["SOURCES__NATIONBUILDER__ACCOUNTS__BROKEN__BASE_URL"] = federation.sims[
+        "south"
+    ].nationbuilder_url
+    env["SOURCES__NATIONBUILDER__ACCOUNTS__BROKEN__ACCESS_TOKEN"] = "not-the-token"
+    env["SOURCES__ACTION_NETWORK__ACCOUNTS"] = "east"
+    warehouse = tmp_path / "w.duckdb"
+    result, _, summary = run_json(env, warehouse)
+    assert result.returncode == 1
+    errors = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert "nationbuilder:broken" in errors[-1]["message"] and "401" in errors[-1]["message"]
+    assert "not-the-token" not in result.stdout + result.stderr
+    ok = {line["account"]: line["ok"] for line in summary["accounts"]}
+    assert ok == {
+        "nationbuilder:north": True,
+        "nationbuilder:broken": False,
+        "action_network:east": True,
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        north = live_count(con, "nationbuilder_account_north", "signups")
+        east = live_count(con, "action_network_account_east", "people")
+        built = con.execute("select count(*) from analytics.people").fetchone()
+    assert north == truth(federation.sims["north"])["nationbuilder"]["signups"]["count"]
+    assert east == truth(federation.sims["east"])["action_network"]["people"]["count"]
+    assert built is not None and built[0] > 0
