@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -238,10 +240,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": demo,
     }
     handler = handlers.get(args.command) or args.func
+    logging.getLogger("asyncio").addFilter(AbandonedAtShutdown())
     try:
         return int(handler(args))
     except KeyboardInterrupt:
         return fail(args, "interrupted; the next run resumes from the last completed load", 130)
+    except Exception as exc:  # the last resort: a scheduler's log gets one line, not a traceback
+        if os.environ.get("CIVIC_ETL_DEBUG"):
+            raise
+        from pipelines.errors import one_line_error
+
+        hint = "set CIVIC_ETL_DEBUG=1 for the traceback"
+        return fail(args, f"unexpected failure: {one_line_error(exc)} ({hint})", 1)
+
+
+class AbandonedAtShutdown(logging.Filter):
+    """Drops asyncio's reports on the tasks and generators dlt abandons when a source fails.
+
+    dlt stops its extract loop as soon as one resource raises, before the others have unwound;
+    asyncio then reports every generator and task left behind, in lines that bury the run's one
+    error line (which already says what failed).
+    """
+
+    NOISE = (
+        "an error occurred during closing of asynchronous generator",
+        "Task exception was never retrieved",
+        "Task was destroyed but it is pending",
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.NOISE)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 import pyarrow as pa
 
 from pipelines.accounts import Account
@@ -20,6 +19,7 @@ from sources.http import ApiClient, ClientRegistry
 from sources.http.settings import ApiSettings
 from sources.nationbuilder.deletions import DeletionLog
 from warehouse.deletions import apply_deletions
+from warehouse.destination import connect, dlt_destination
 
 SOURCES = ("nationbuilder", "action_network")
 # Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
@@ -57,7 +57,7 @@ def make_pipeline(source: str | Account, warehouse: Path) -> dlt.Pipeline:
     account = source if isinstance(source, Account) else Account(source)
     return dlt.pipeline(
         pipeline_name=account.pipeline_name,
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=dlt_destination(warehouse),
         dataset_name=account.dataset,
         pipelines_dir=str(pipelines_dir(warehouse)),
     )
@@ -153,11 +153,13 @@ def run_one(
             # A killed or failed run left packages behind: land them before extracting anew,
             # since dlt's run() would otherwise load them and skip this run's extract.
             pipeline.run()
+            drop_repeated_rows(pipeline, warehouse)
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
+        drop_repeated_rows(pipeline, warehouse)
         result.load_ids = list(info.loads_ids)
         result.rows = rows_loaded(pipeline)
         if deletions.found:
-            with duckdb.connect(str(warehouse)) as con:
+            with connect(warehouse) as con:
                 result.deleted = apply_deletions(con, account.dataset, deletions.found)
         result.ok = True
     except Exception as exc:  # reported in the summary; the CLI turns it into one line
@@ -166,6 +168,20 @@ def run_one(
         result.seconds = time.time() - result.started
         result.clients = clients.clients()
     return result
+
+
+def drop_repeated_rows(pipeline: dlt.Pipeline, warehouse: Path) -> dict[str, int]:
+    """Keep one row per key in the pipeline's replaced tables (see warehouse/duplicates.py):
+    a resumed package can insert a file twice, an API can repeat a record across pages."""
+    from warehouse.duplicates import drop_duplicate_keys
+
+    keys = {
+        name: [column for column, hints in table["columns"].items() if hints.get("primary_key")]
+        for name, table in pipeline.default_schema.tables.items()
+        if table.get("write_disposition") == "replace" and not name.startswith("_dlt")
+    }
+    with connect(warehouse) as con:
+        return drop_duplicate_keys(con, pipeline.dataset_name, keys)
 
 
 def run_sources(

@@ -68,7 +68,12 @@ class RunSummary:
 
     def finish(self, error: str | None = None) -> None:
         self.finished_at = datetime.now(UTC)
-        failed = [f"{run.label}: {run.error}" for run in self.sources if not run.ok]
+        # API errors already start with the source's name: say it once.
+        failed = [
+            f"{run.label}: {(run.error or '').removeprefix(f'{run.source}: ')}"
+            for run in self.sources
+            if not run.ok
+        ]
         self.error = error or ("; ".join(failed) if failed else None)
         self.status = "failed" if self.error else "succeeded"
 
@@ -146,6 +151,8 @@ def save(warehouse: Path, summary: RunSummary) -> None:
             ],
         )
         con.execute(f"delete from {SCHEMA}.run_resources where run_id = ?", [summary.run_id])
+        if not summary.resources:  # every source failed before its first request
+            return
         con.executemany(
             f"insert into {SCHEMA}.run_resources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

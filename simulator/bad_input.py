@@ -6,7 +6,8 @@ A test sets `bad_input` (through `/_sim/config` or `SimConfig`) to one spec or a
      "times": 1}
 
 `kind` says what goes wrong (see KINDS); `path_contains` matches the request path (prefix
-included, e.g. "/nationbuilder/api/v2/signups"); `page` the page number (NB `page[number]`, AN
+included, e.g. "/nationbuilder/api/v2/signups"); `query_contains` the decoded query string (e.g.
+"fields[signups]=id" for NB's deletion sweep); `page` the page number (NB `page[number]`, AN
 `page`, 1 when absent); `api` one API; `times` how many responses to spoil before serving well
 again (absent: every matching one). Each spec counts the responses it spoiled in `applied`.
 Only successful GETs are spoiled, after faults and rate limits had their turn.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from aiohttp import web
@@ -35,7 +37,9 @@ KINDS = (
     "echo_credentials",  # a 400 whose message quotes the request's credential
     "lone_surrogate",  # one record's name holds an unpaired UTF-16 surrogate escape
 )
-SPEC_KEYS = frozenset({"kind", "path_contains", "page", "api", "times", "applied"})
+SPEC_KEYS = frozenset(
+    {"kind", "path_contains", "query_contains", "page", "api", "times", "applied"}
+)
 HUGE_LENGTH = 1_500_000
 ODD_TEXT = (
     "Zoë Ångström-Núñez 👩\u200d👩\u200d👧\u200d👦 مرحبا שלום \u202eRTL\u202c "
@@ -73,6 +77,8 @@ def matching(specs: list[dict[str, Any]], request: web.Request, api: str) -> dic
         if spec.get("api") not in (None, api):
             continue
         if spec.get("path_contains", "") not in request.path:
+            continue
+        if spec.get("query_contains", "") not in unquote(request.query_string):
             continue
         if spec.get("page") is not None and spec["page"] != page_number(request, api):
             continue

@@ -65,7 +65,12 @@ async def truth(request: web.Request) -> web.Response:
 
 async def mutate(request: web.Request) -> web.Response:
     body = await request.json() if request.can_read_body else {}
-    return web.json_response(request.app[STORE].mutate(float(body.get("fraction", 0.05))))
+    fraction = float(body.get("fraction", 0.05))
+    delete_fraction = body.get("delete_fraction")
+    changes = request.app[STORE].mutate(
+        fraction, None if delete_fraction is None else float(delete_fraction)
+    )
+    return web.json_response(changes)
 
 
 async def stats(request: web.Request) -> web.Response:

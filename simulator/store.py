@@ -77,11 +77,15 @@ class Store:
         return self.clock
 
     # ---- mutations -------------------------------------------------------------------------
-    def mutate(self, fraction: float = 0.05) -> dict[str, Any]:
+    def mutate(
+        self, fraction: float = 0.05, delete_fraction: float | None = None
+    ) -> dict[str, Any]:
         """Update, add and delete a share of records in both systems, as a day of activity would."""
         rng, when = self.rng, self.now()
         summary = {
-            "nationbuilder": self._mutate_nation(rng, when, fraction),
+            "nationbuilder": self._mutate_nation(
+                rng, when, fraction, fraction / 50 if delete_fraction is None else delete_fraction
+            ),
             "action_network": self._mutate_group(rng, when, fraction),
         }
         self.version += 1
@@ -105,7 +109,11 @@ class Store:
         self.people.append(person)
         return person
 
-    def _mutate_nation(self, rng: random.Random, when: int, fraction: float) -> dict[str, Any]:
+    def _mutate_nation(
+        self, rng: random.Random, when: int, fraction: float, delete_fraction: float
+    ) -> dict[str, Any]:
+        """A day in a nation: `fraction` of rows updated and as many added; `delete_fraction` of
+        signups and donations deleted (NationBuilder deletions are rare: merges, GDPR requests)."""
         nation, out = self.nation, {}
         ids = list(nation.signups)
         k = max(1, int(len(ids) * fraction))
@@ -117,7 +125,7 @@ class Store:
                 rng, signup_id, self._new_person(rng, True, False), when
             )
             nation.signups[signup_id]["updated_at"] = when
-        doomed = set(rng.sample(ids, k=max(1, k // 5)))
+        doomed = set(rng.sample(ids, k=max(1, round(len(ids) * delete_fraction))))
         self._delete_signups(doomed)
         out["signups"] = {"updated": k, "added": k, "deleted": len(doomed)}
         live = list(nation.signups)
@@ -134,7 +142,9 @@ class Store:
             row = nation.donations[donation_id]
             succeeded = when if row["status"] == "succeeded" else None
             row.update(created_at=when, updated_at=when, succeeded_at=succeeded)
-        gone = [d for d in rng.sample(list(nation.donations), k=max(1, kd // 5))]
+        gone = rng.sample(
+            list(nation.donations), k=max(1, round(len(donation_ids) * delete_fraction))
+        )
         for donation_id in gone:
             nation.donations.pop(donation_id)
             nation.deleted.setdefault("donations", []).append(donation_id)

@@ -18,7 +18,8 @@ class Check:
     """One rule about one model. `sql` returns one row: (problems, example, expected).
 
     `problems` is 0 when the rule holds; otherwise how many rows (or keys) break it, and
-    `example` one offending value, so a failure message says what to look at first.
+    `example` one offending value (the smallest: `any_value` is not in PostgreSQL 15), so a
+    failure message says what to look at first. Subqueries are named, as PostgreSQL 15 needs.
     """
 
     model: str
@@ -66,8 +67,8 @@ def _unique(model: str, spec: str | list[str]) -> Check:
     present = " and ".join(f"{quote(c)} is not null" for c in cols)
     # As SQL's UNIQUE: a key with a null in it equals nothing, so it is not a duplicate.
     sql = (
-        f"select count(*), any_value(shown), null from (select {shown} as shown "
-        f"from {quote(model)} where {present} group by {key} having count(*) > 1)"
+        f"select count(*), min(shown), null from (select {shown} as shown "
+        f"from {quote(model)} where {present} group by {key} having count(*) > 1) as dupes"
     )
     return Check(model, "unique", ", ".join(cols), sql)
 
@@ -80,7 +81,7 @@ def _not_null(model: str, column: str) -> Check:
 def _accepted_values(model: str, column: str, values: list[Any]) -> Check:
     allowed = ", ".join(literal(v) for v in values)
     sql = (
-        f"select count(*), any_value(cast({quote(column)} as varchar)), null "
+        f"select count(*), min(cast({quote(column)} as varchar)), null "
         f"from {quote(model)} where {quote(column)} not in ({allowed})"
     )
     return Check(model, "accepted_values", column, sql)
@@ -91,7 +92,7 @@ def _relationships(model: str, column: str, target: str) -> Check:
     if not other_column:
         raise CheckDeclarationError(f"relationships.{column} must name `model.column`: {target!r}")
     sql = (
-        f"select count(*), any_value(cast(m.{quote(column)} as varchar)), null "
+        f"select count(*), min(cast(m.{quote(column)} as varchar)), null "
         f"from {quote(model)} as m where m.{quote(column)} is not null and not exists ("
         f"select 1 from {quote(other)} as o where o.{quote(other_column)} = m.{quote(column)})"
     )
@@ -110,6 +111,7 @@ def _row_count(model: str, label: str, expected: str) -> Check:
         f"select case when actual = expected then 0 else 1 end, "
         f"cast(actual as varchar) || ' rows', cast(expected as varchar) from ("
         f"select (select count(*) from {quote(model)}) as actual, ({expected}) as expected)"
+        " as counts"
     )
     return Check(model, "row_count", label, sql)
 
@@ -120,7 +122,7 @@ def _equal(model: str, label: str, sides: list[str]) -> Check:
     sql = (
         f"select case when lhs is not distinct from rhs then 0 else 1 end, "
         f"cast(lhs as varchar), cast(rhs as varchar) from ("
-        f"select ({sides[0]}) as lhs, ({sides[1]}) as rhs)"
+        f"select ({sides[0]}) as lhs, ({sides[1]}) as rhs) as sides"
     )
     return Check(model, "equal", label, sql)
 

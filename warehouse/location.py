@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DEFAULT_WAREHOUSE = Path("data") / "civic.duckdb"
 ENV_VAR = "CIVIC_ETL_WAREHOUSE"
+# A DuckDB file starts with an 8-byte checksum, then this.
+DUCKDB_MAGIC, DUCKDB_MAGIC_AT = b"DUCK", 8
 
 
 class WarehouseError(Exception):
@@ -19,16 +22,32 @@ def resolve(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_writable(path: Path) -> Path:
-    """Fail early, in one line, when the warehouse file cannot be created or written."""
+    """Fail early, in one line, when the warehouse file cannot be created or written.
+
+    The file system is asked by writing, not through `os.access`, which says yes to root even on
+    read-only mounts such as /sys; and an existing file must start like a DuckDB database, so a
+    wrong path is named here instead of in a traceback from the first query.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(
             f"cannot create the warehouse folder {path.parent}: {exc.strerror}"
         ) from None
-    target = path if path.exists() else path.parent
-    if not os.access(target, os.W_OK):
-        raise WarehouseError(f"the warehouse {path} is not writable")
-    if path.exists() and path.is_dir():
+    if path.is_dir():
         raise WarehouseError(f"the warehouse path {path} is a folder, not a DuckDB file")
+    header = b""
+    try:
+        if path.exists():
+            with open(path, "r+b") as handle:
+                header = handle.read(len(DUCKDB_MAGIC) + DUCKDB_MAGIC_AT)
+        else:
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+    except OSError as exc:
+        raise WarehouseError(f"the warehouse {path} is not writable: {exc.strerror}") from None
+    if path.exists() and header[DUCKDB_MAGIC_AT:] != DUCKDB_MAGIC:
+        raise WarehouseError(
+            f"{path} is not a DuckDB database; point --warehouse at a new or DuckDB file"
+        )
     return path

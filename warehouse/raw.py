@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from warehouse.checks import quote
+from warehouse.destination import Connection
 from warehouse.models import ModelError
 
 
@@ -71,18 +70,18 @@ def load_declarations(root: Path) -> dict[tuple[str, str], RawTable]:
 
 
 def existing_columns(
-    con: duckdb.DuckDBPyConnection, schemas: Iterable[str]
+    con: Connection, schemas: Iterable[str]
 ) -> dict[tuple[str, str], set[str]]:
     """Columns of every table or view in the given schemas of the current database."""
     wanted = sorted(set(schemas))
     if not wanted:
         return {}
     marks = ", ".join("?" for _ in wanted)
-    rows = con.execute(
+    rows = con.query(
         "select table_schema, table_name, column_name from information_schema.columns "
         f"where table_catalog = current_database() and table_schema in ({marks})",
         wanted,
-    ).fetchall()
+    )
     found: dict[tuple[str, str], set[str]] = {}
     for schema, table, column in rows:
         found.setdefault((schema, table), set()).add(column)
@@ -94,15 +93,15 @@ DEFAULT_ACCOUNT = "default"
 
 
 def account_schemas(
-    con: duckdb.DuckDBPyConnection, schemas: Iterable[str]
+    con: Connection, schemas: Iterable[str]
 ) -> dict[str, list[tuple[str, str]]]:
     """For each source schema, its account schemas and account names, default account first."""
     found = {
         name
-        for (name,) in con.execute(
+        for (name,) in con.query(
             "select schema_name from information_schema.schemata "
             "where catalog_name = current_database()"
-        ).fetchall()
+        )
     }
     accounts: dict[str, list[tuple[str, str]]] = {}
     for schema in schemas:
@@ -138,7 +137,7 @@ def _account_union(
 
 
 def prepare_stand_ins(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     used: Iterable[tuple[str, str]],
     declared: Mapping[tuple[str, str], RawTable],
     scratch: str,
@@ -158,20 +157,20 @@ def prepare_stand_ins(
         ]
         if any(account != DEFAULT_ACCOUNT for _, account, _ in parts):
             body, missing_columns = _account_union(table, parts)
-            con.execute(f"create view {relation} as {body}")
+            con.run(f"create view {relation} as {body}")
             names = tuple(account for _, account, _ in parts)
             stand_ins.append(StandIn(schema, name, missing_columns, relation, names))
             continue
         columns = present.get((schema, name))
         if columns is None:
             body = ", ".join(f"{quote(c)} {t}" for c, t in table.columns)
-            con.execute(f"create table {relation} ({body})")
+            con.run(f"create table {relation} ({body})")
             stand_ins.append(StandIn(schema, name, (), relation))
             continue
         missing = [(c, t) for c, t in table.columns if c not in columns]
         if missing:
             nulls = ", ".join(f"cast(null as {t}) as {quote(c)}" for c, t in missing)
-            con.execute(
+            con.run(
                 f"create view {relation} as select *, {nulls} from {quote(schema)}.{quote(name)}"
             )
             stand_ins.append(StandIn(schema, name, tuple(c for c, _ in missing), relation))

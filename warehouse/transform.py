@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from warehouse.checks import Check, CheckFailure, describe_failure, quote
+from warehouse.destination import DUCKDB, Connection, connect, database_errors
 from warehouse.models import (
     TRANSFORMS_DIR,
     CycleError,
@@ -157,19 +158,23 @@ def _one_line(exc: BaseException) -> str:
 
 @contextmanager
 def _connection(
-    warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+    warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection | Connection,
+) -> Iterator[Connection]:
+    if isinstance(warehouse, Connection):
         yield warehouse
         return
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        yield Connection(warehouse, DUCKDB)
+        return
+    opened = connect(Path(warehouse))
     try:
-        con = duckdb.connect(str(warehouse))
-    except duckdb.Error as exc:
+        con = opened.__enter__()
+    except Exception as exc:
         raise TransformError(f"cannot open the warehouse {warehouse}: {_one_line(exc)}") from None
     try:
         yield con
     finally:
-        con.close()
+        opened.__exit__(None, None, None)
 
 
 def _check_sql(check: Check, project: Project, targets: dict[tuple[str, str], str]) -> str:
@@ -179,7 +184,7 @@ def _check_sql(check: Check, project: Project, targets: dict[tuple[str, str], st
 
 
 def _build_models(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     project: Project,
     targets: dict[tuple[str, str], str],
     schema: str,
@@ -191,15 +196,14 @@ def _build_models(
         began = time.perf_counter()
         try:
             # the newline ends a trailing `-- comment` in the model's text
-            row = con.execute(f"create table {quote(schema)}.{quote(name)} as {sql}\n").fetchone()
-        except duckdb.Error as exc:
+            rows = con.run(f"create table {quote(schema)}.{quote(name)} as {sql}\n")
+        except database_errors() as exc:
             raise BuildError(f"model {name} failed to build: {_one_line(exc)}", result) from None
-        rows = int(row[0]) if row else 0
         result.models.append(ModelRun(name, model.layer, time.perf_counter() - began, rows))
 
 
 def _run_checks(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     project: Project,
     targets: dict[tuple[str, str], str],
     result: BuildResult,
@@ -210,8 +214,8 @@ def _run_checks(
             sql = _check_sql(check, project, targets)
             result.checks_run += 1
             try:
-                row = con.execute(sql).fetchone()
-            except duckdb.Error as exc:  # a broken check aborts the transaction: stop here
+                row = next(iter(con.query(sql)), None)
+            except database_errors() as exc:  # a broken check aborts the transaction: stop here
                 failure = CheckFailure(name, check.name, f"could not run: {_one_line(exc)}")
                 result.failed_checks.append(failure)
                 raise BuildError(str(failure), result) from None
@@ -226,30 +230,31 @@ def _run_checks(
 
 
 def _build_in_transaction(
-    con: duckdb.DuckDBPyConnection, project: Project, schema: str, result: BuildResult
+    con: Connection, project: Project, schema: str, result: BuildResult
 ) -> None:
     """Replace `schema` with freshly built, checked models; the caller commits or rolls back."""
     scratch = f"{schema}__stand_ins"
-    con.execute(f"drop schema if exists {quote(schema)} cascade")
-    con.execute(f"create schema {quote(schema)}")
-    con.execute(f"create schema {quote(scratch)}")
+    con.run(f"drop schema if exists {quote(schema)} cascade")
+    con.run(f"drop schema if exists {quote(scratch)} cascade")
+    con.run(f"create schema {quote(schema)}")
+    con.run(f"create schema {quote(scratch)}")
     used = {source for model in project.models.values() for source in model.sources}
     result.stand_ins = prepare_stand_ins(con, used, project.raw_tables, scratch)
     targets = model_targets(project.models, schema)
     targets.update({(s.schema, s.table): s.relation for s in result.stand_ins})
     _build_models(con, project, targets, schema, result)
     _run_checks(con, project, targets, result)
-    con.execute(f"drop schema {quote(scratch)} cascade")
+    con.run(f"drop schema {quote(scratch)} cascade")
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+def _rollback(con: Connection) -> None:
     """Roll back unless DuckDB already has (a failed commit ends the transaction itself)."""
-    with suppress(duckdb.Error):
-        con.execute("rollback")
+    with suppress(*database_errors()):
+        con.rollback()
 
 
 def build(
-    warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    warehouse: str | os.PathLike[str] | duckdb.DuckDBPyConnection | Connection,
     *,
     root: Path | None = None,
     schema: str = DEFAULT_SCHEMA,
@@ -264,19 +269,19 @@ def build(
     result = BuildResult(schema)
     with _connection(warehouse) as con:
         try:
-            con.execute("begin transaction")
-        except duckdb.Error as exc:
+            con.begin()
+        except database_errors() as exc:
             raise TransformError(f"cannot start the build: {_one_line(exc)}") from None
         try:
             _build_in_transaction(con, project, schema, result)
             began = time.perf_counter()
-            con.execute("commit")
+            con.commit()
         except BaseException as exc:
             _rollback(con)
             result.seconds = time.perf_counter() - started
             if isinstance(exc, BuildError):
                 raise BuildError(f"{exc}; {schema} left unchanged", result) from None
-            if isinstance(exc, duckdb.Error):
+            if isinstance(exc, database_errors()):
                 raise BuildError(f"the build failed: {_one_line(exc)}", result) from None
             raise
         result.publish_seconds = time.perf_counter() - began

@@ -21,6 +21,7 @@ from sources.action_network.settings import (
     OVERLAP_SECONDS,
     PEOPLE,
     RATE_PER_SECOND,
+    READ_TIMEOUT,
     STANDALONE,
     Collection,
     Nested,
@@ -137,16 +138,22 @@ def action_network_source(
     rate_per_second: float = RATE_PER_SECOND,
     concurrency: int = CONCURRENCY,
     overlap_seconds: int = OVERLAP_SECONDS,
+    read_timeout: float = READ_TIMEOUT,
     registry: ClientRegistry | None = None,
 ) -> list[DltResource]:
     """Every Action Network table, all resources sharing one client: one 4 req/s budget per key.
 
-    Pass the run's `registry` to read the request counters afterwards.
+    Pass the run's `registry` to read the request counters afterwards. `read_timeout` is how
+    long a response may stall before the request is retried.
     """
     # The token bucket alone sets the pace; more slots than listings read ahead keep one
     # collection's slow deep pages from holding every connection while the others wait.
     settings = action_network_settings(
-        base_url, api_key, rate=rate_per_second, max_in_flight=concurrency * 4
+        base_url,
+        api_key,
+        rate=rate_per_second,
+        max_in_flight=concurrency * 4,
+        read_timeout=read_timeout,
     )
     fetcher = Fetcher((registry or ClientRegistry()).get(settings), concurrency)
     return [

@@ -11,6 +11,7 @@ PER_PAGE = 25  # the API's maximum
 RATE_PER_SECOND = 4.0  # AN's limit per API key
 CONCURRENCY = 4
 OVERLAP_SECONDS = 3600  # re-read this much before the saved cursor: late commits, clock skew
+READ_TIMEOUT = 30.0  # seconds a response may stall before the request is retried
 # OData names of the modification time: the live v2 API's first, then the v1-era doc copy's.
 MODIFIED_FIELDS = ("modified_date", "modified_at")
 # Namespaced collections are embedded under their namespace; the rest under `osdi:`.

@@ -257,9 +257,10 @@ class ApiClient:
             return None
         try:
             return orjson.loads(reply.body)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             self.stats.on_failure(call.resource, "invalid_json")
-            problem = f"body is not complete JSON ({len(reply.body)} bytes)"
+            # The parser's reason tells a cut-off body from an HTML page or a bad encoding.
+            problem = f"body is not valid JSON ({len(reply.body)} bytes): {exc}"
             failure = Failure("invalid_json", reply.status, "invalid_json", problem)
             raise _Transient(failure) from None
 

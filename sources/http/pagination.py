@@ -119,6 +119,11 @@ async def iter_nb_v2_pages(
     fetched `concurrency` at a time, and N+1, N+2, ... one by one until the empty page (rows may
     be added while paging). Pages are yielded in order, so a failure never leaves a gap behind
     pages already handed over.
+
+    An empty page that still links `next`, or that comes before the counted rows were all read,
+    is a broken answer rather than the end: taking it for the end would drop every later row
+    without a word (and move the cursor past them). Rows deleted while paging can empty the
+    last pages legitimately, so the count is asked again before such a page fails the walk.
     """
     _require_range("page_size", page_size, NB_V2_MAX_PAGE_SIZE)
     _require_range("concurrency", concurrency)
@@ -135,19 +140,42 @@ async def iter_nb_v2_pages(
             guard.require_list(number, page["included"], "included")
         return page
 
+    async def recount() -> int | None:
+        query = {**base, "page[size]": 1, "page[number]": 1, "stats[total]": "count"}
+        page = await client.get_json(path, query, resource=resource)
+        return _nb_v2_total(guard.require_dict(1, page))
+
+    async def check_end(number: int, page: Page, total: int | None) -> None:
+        """An empty page ends the walk only if nothing says rows remain (see _nb_v2_end)."""
+        if _link(page.get("links"), "next"):
+            raise guard.malformed(number, "no records, yet it links a next page")
+        before = (number - 1) * page_size
+        if total is None or total <= before:
+            return
+        recounted = await recount()
+        if recounted is not None and recounted > before:
+            problem = f"no records, yet {recounted} are counted ({before} read so far)"
+            raise guard.malformed(number, problem)
+
     first = await fetch(1)
+    total = _nb_v2_total(first)
     if not first["data"]:
+        await check_end(1, first, total)
         return
     guard.accept(1, first["data"], resource)
     yield first
-    total = _nb_v2_total(first)
     known_last = None if total is None else math.ceil(total / page_size)
     async with aclosing(_in_order(fetch, 2, known_last, concurrency)) as pages:
         async for number, page in pages:
             if not page["data"]:
+                await check_end(number, page, total)
                 return
             guard.accept(number, page["data"], resource)
             yield page
+
+
+def _link(links: Any, name: str) -> bool:
+    return isinstance(links, dict) and bool(links.get(name))
 
 
 def _nb_v2_total(page: Page) -> int | None:
@@ -184,6 +212,8 @@ async def iter_nb_v1_pages(
         page = guard.require_dict(number, await client.get_json(target, query, resource=resource))
         results = guard.require_list(number, page.get("results"), "results")
         if not results:
+            if page.get("next"):
+                raise guard.malformed(number, "no results, yet it links a next page")
             return
         guard.accept(number, results, resource)
         yield page
@@ -214,7 +244,9 @@ async def iter_hal_pages(
                     "osdi:people": [{"href": "..."}], "self": {"href": "..."}},
          "_embedded": {"osdi:people": [{"identifiers": ["action_network:d91b..."], ...}]}}
 
-    The end is an empty or missing `_embedded[embedded_key]`, or a page without `_links.next`.
+    The end is an empty or missing `_embedded[embedded_key]` (see `check_end` for when an empty
+    page is a broken answer instead, which would otherwise drop every later row without a word),
+    or a page without `_links.next`.
     Records are read from `_embedded` only (its key can differ from the `_links` one:
     attendances are `osdi:attendance` in `_links` but `osdi:attendances` in `_embedded`).
     Pages are requested by `page=` number, never by following `next`, so a next link naming
@@ -232,9 +264,25 @@ async def iter_hal_pages(
         query = {**base, "page": number}
         return guard.require_dict(number, await client.get_json(path, query, resource=resource))
 
+    async def check_end(number: int, page: Page) -> None:
+        """An empty page ends the walk unless something says rows remain: its `next` link or
+        `total_records` (counted as this very page was served), or, for a collection without
+        totals (whose `next` is always there), records on the page after it."""
+        before = (number - 1) * per_page
+        if _total_pages(page) is None and "total_records" not in page:
+            if _hal_records(guard, number + 1, await fetch(number + 1), embedded_key):
+                raise guard.malformed(number, f"no records, yet page {number + 1} has some")
+            return
+        if _has_next(page):
+            raise guard.malformed(number, "no records, yet it links a next page")
+        total = page.get("total_records")
+        if isinstance(total, int) and not isinstance(total, bool) and total > before:
+            raise guard.malformed(number, f"no records, yet it counts {total} ({before} read)")
+
     first = await fetch(1)
     found = _hal_records(guard, 1, first, embedded_key)
     if not found:
+        await check_end(1, first)
         return
     guard.accept(1, found, resource)
     yield first
@@ -244,6 +292,7 @@ async def iter_hal_pages(
         async for number, page in pages:
             found = _hal_records(guard, number, page, embedded_key)
             if not found:
+                await check_end(number, page)
                 return
             guard.accept(number, found, resource)
             yield page

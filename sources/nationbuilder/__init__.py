@@ -102,8 +102,10 @@ def collection_resource(
         if spec.sweeps_deletions and deletions is not None and saved:
             known = sorted({row[0] for row in live_rows(spec.name)} | set(seen))
             gone = await DeletionSweep(client, spec.path, spec.name, spec.name).run(known)
-            if gone and deletions is not None:
+            if gone:
                 deletions.record(spec.name, [str(i) for i in gone])
+        if deletions is not None:
+            deletions.swept(spec.name)
         if newest is not None:
             state["cursor"] = newest.isoformat()
 
@@ -176,12 +178,28 @@ def lists_resources(
         )
         return [int(item["id"]) async for page in pages for item in page["data"]]
 
+    async def signups_deleted_this_run() -> set[int]:
+        """People the signups sweep found deleted: NationBuilder drops them from their lists
+        too, so a list that only lost those is known without reading it again."""
+        source = dlt.current.source()
+        if deletions is None or not source.resources.get("signups", None) or (
+            "signups" not in source.resources.selected
+        ):
+            return set()
+        return {int(key) for key in await deletions.wait_for_sweep("signups")}
+
     async def list_signups(lists_page: pa.Table) -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
         seen_versions: dict[str, str] = state.setdefault("list_versions", {})
         held: dict[int, set[int]] = {}
         for list_id, signup_id in live_rows("list_signups", ("list_id", "signup_id")):
             held.setdefault(int(list_id), set()).add(int(signup_id))
+        gone_people = await signups_deleted_this_run()
+        for list_id, members_held in held.items():
+            left = sorted(members_held & gone_people)
+            if left and deletions is not None:
+                deletions.record("list_signups", [f"{list_id}:{s}" for s in left])
+                members_held.difference_update(left)
         rows = lists_page.select(["id", "signups_count", "updated_at"]).to_pylist()
         changed = [
             row["id"]

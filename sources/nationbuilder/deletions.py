@@ -130,6 +130,20 @@ class DeletionLog:
 
     def __init__(self) -> None:
         self.found: dict[str, list[str]] = {}
+        self._swept: dict[str, asyncio.Event] = {}
 
     def record(self, table: str, keys: list[str]) -> None:
         self.found.setdefault(table, []).extend(keys)
+
+    def _event(self, table: str) -> asyncio.Event:
+        # Created on first use, inside dlt's event loop, which every resource shares.
+        return self._swept.setdefault(table, asyncio.Event())
+
+    def swept(self, table: str) -> None:
+        """`table`'s sweep is over (or will not run): whoever waits on it may go on."""
+        self._event(table).set()
+
+    async def wait_for_sweep(self, table: str) -> set[str]:
+        """The keys `table`'s sweep found deleted, once it is over."""
+        await self._event(table).wait()
+        return set(self.found.get(table, ()))

@@ -55,7 +55,7 @@ def test_mutate_summary_shape(mutated: dict[str, Any]) -> None:
     summary = mutated["summary"]
     signups = summary["nationbuilder"]["signups"]
     assert signups["updated"] == signups["added"] == 100  # 5% of 2000
-    assert signups["deleted"] == 20
+    assert signups["deleted"] == 2  # deletions default to a fiftieth of the churn: 0.1%
     assert summary["action_network"]["people"] == {"updated": 50, "added": 50}
 
 

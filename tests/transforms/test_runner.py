@@ -12,6 +12,7 @@ import pytest
 
 import warehouse.transform as transform
 from tests.transforms.helpers import rows_of, schemas, tables_in, write_model, write_sources
+from warehouse.destination import Connection
 from warehouse.models import load_models, model_targets, rewrite, table_references
 from warehouse.transform import (
     BuildError,
@@ -244,8 +245,8 @@ def test_readers_see_the_previous_build_until_the_new_one_commits(
     seen_mid_build: list[Any] = []
     run_checks = transform._run_checks
 
-    def spying(con_: duckdb.DuckDBPyConnection, *args: Any) -> None:
-        reader = con_.cursor()  # another connection to the same database
+    def spying(con_: Connection, *args: Any) -> None:
+        reader = con_.native.cursor()  # another connection to the same database
         seen_mid_build.append(rows_of(reader, "analytics.a_summary"))
         seen_mid_build.append(tables_in(reader, "analytics"))
         run_checks(con_, *args)

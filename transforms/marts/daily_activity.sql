@@ -38,7 +38,7 @@ new_people as (
         first_seen_source as source,
         count(*) as new_people
     from everyone
-    group by all
+    group by 1, 2
 ),
 
 daily_actions as (
@@ -47,7 +47,7 @@ daily_actions as (
         source,
         count(*) as actions_count
     from all_actions
-    group by all
+    group by 1, 2
 ),
 
 currency_totals as (
@@ -59,7 +59,7 @@ currency_totals as (
         cast(sum(amount) as decimal(18, 2)) as total
     from all_donations
     where is_succeeded
-    group by all
+    group by 1, 2, 3
 ),
 
 daily_donations as (
@@ -68,10 +68,13 @@ daily_donations as (
         source,
         cast(sum(donations_count) as bigint) as donations_count,
         cast(sum(total) filter (where currency = 'USD') as decimal(18, 2)) as donations_total_usd,
-        map(list(currency order by currency), list(total order by currency))
-            as donations_total_by_currency
+        cast(
+            '{' || string_agg(
+                '"' || currency || '":' || cast(total as varchar), ',' order by currency
+            ) || '}' as json
+        ) as donations_total_by_currency
     from currency_totals
-    group by all
+    group by activity_date, source
 ),
 
 days as (

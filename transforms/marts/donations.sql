@@ -11,7 +11,7 @@
 --
 -- [checks.expect]
 -- "amount is amount_cents in units" = "amount * 100 = amount_cents"
--- "currency is a three-letter code" = "regexp_full_match(currency, '[A-Z]{3}')"
+-- "currency is a three-letter code" = "regexp_matches(currency, '^[A-Z]{3}$')"
 --
 -- [checks.row_count]
 -- "live NB donations + live AN donations" = """

@@ -29,20 +29,64 @@ matched as (
     select * from int_people__matched_across_sources
 ),
 
-joined as (
+-- Each attribute comes from the first row, in its order, that has it: names and the email in
+-- preference order (NationBuilder first, then first seen), source ids in first-seen order.
+-- Undated records come last; the record key breaks ties so the choice is the same on every build.
+chosen as (
     select
         matched.person_id,
-        records.*,
-        -- whose name and email a person carries: NationBuilder first, then first seen
-        struct_pack(
-            is_other_source := records.source <> 'nationbuilder',
-            first_seen_at := coalesce(records.created_at, 'infinity'::timestamptz),
-            record_key := records.record_key
-        ) as preference,
-        struct_pack(
-            first_seen_at := coalesce(records.created_at, 'infinity'::timestamptz),
-            record_key := records.record_key
-        ) as seen_order
+        records.source,
+        records.created_at,
+        records.updated_at,
+        first_value(records.nationbuilder_signup_id) over (
+            partition by matched.person_id
+            order by
+                records.nationbuilder_signup_id is null,
+                records.created_at asc nulls last,
+                records.record_key
+        ) as nationbuilder_signup_id,
+        first_value(case when records.source = 'nationbuilder' then records.account end) over (
+            partition by matched.person_id
+            order by
+                records.source <> 'nationbuilder' or records.account is null,
+                records.created_at asc nulls last,
+                records.record_key
+        ) as nationbuilder_account,
+        first_value(records.action_network_person_id) over (
+            partition by matched.person_id
+            order by
+                records.action_network_person_id is null,
+                records.created_at asc nulls last,
+                records.record_key
+        ) as action_network_person_id,
+        first_value(records.first_name) over (
+            partition by matched.person_id
+            order by
+                records.first_name is null,
+                records.source <> 'nationbuilder',
+                records.created_at asc nulls last,
+                records.record_key
+        ) as first_name,
+        first_value(records.last_name) over (
+            partition by matched.person_id
+            order by
+                records.last_name is null,
+                records.source <> 'nationbuilder',
+                records.created_at asc nulls last,
+                records.record_key
+        ) as last_name,
+        first_value(records.primary_email) over (
+            partition by matched.person_id
+            order by
+                records.primary_email is null,
+                records.source <> 'nationbuilder',
+                records.created_at asc nulls last,
+                records.record_key
+        ) as primary_email,
+        first_value(records.source) over (
+            partition by matched.person_id
+            order by records.created_at asc nulls last, records.record_key
+        ) as first_seen_source
     from matched
     inner join records on records.record_key = matched.record_key
 ),
@@ -50,21 +94,19 @@ joined as (
 summarized as (
     select
         person_id,
-        arg_min(nationbuilder_signup_id, seen_order) as nationbuilder_signup_id,
-        arg_min(
-            case when source = 'nationbuilder' then account end, seen_order
-        ) as nationbuilder_account,
-        arg_min(action_network_person_id, seen_order) as action_network_person_id,
-        arg_min(first_name, preference) as first_name,
-        arg_min(last_name, preference) as last_name,
-        arg_min(primary_email, preference) as primary_email,
+        max(nationbuilder_signup_id) as nationbuilder_signup_id,
+        max(nationbuilder_account) as nationbuilder_account,
+        max(action_network_person_id) as action_network_person_id,
+        max(first_name) as first_name,
+        max(last_name) as last_name,
+        max(primary_email) as primary_email,
         min(created_at) as first_seen_at,
-        arg_min(source, seen_order) as first_seen_source,
+        max(first_seen_source) as first_seen_source,
         bool_or(source = 'nationbuilder') as is_in_nationbuilder,
         bool_or(source = 'action_network') as is_in_action_network,
         count(*) as source_records_count,
         max(updated_at) as updated_at
-    from joined
+    from chosen
     group by person_id
 )
 

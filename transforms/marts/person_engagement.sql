@@ -90,8 +90,11 @@ currency_totals as (
 donation_currencies as (
     select
         person_id,
-        map(list(currency order by currency), list(total order by currency))
-            as donations_total_by_currency
+        cast(
+            '{' || string_agg(
+                '"' || currency || '":' || cast(total as varchar), ',' order by currency
+            ) || '}' as json
+        ) as donations_total_by_currency
     from currency_totals
     group by person_id
 ),

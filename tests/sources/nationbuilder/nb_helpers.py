@@ -66,8 +66,13 @@ def truth(sim: RunningSimulator) -> dict[str, Any]:
     return result
 
 
-def mutate(sim: RunningSimulator, fraction: float) -> dict[str, Any]:
-    summary: dict[str, Any] = control(sim, "/_sim/mutate", {"fraction": fraction})
+def mutate(
+    sim: RunningSimulator, fraction: float, delete_fraction: float | None = None
+) -> dict[str, Any]:
+    body: dict[str, float] = {"fraction": fraction}
+    if delete_fraction is not None:
+        body["delete_fraction"] = delete_fraction
+    summary: dict[str, Any] = control(sim, "/_sim/mutate", body)
     return summary["nationbuilder"]
 
 

@@ -1,5 +1,6 @@
 -- Action Network people as loaded, renamed and typed. `email_addresses` keeps every address a
--- person has (not only the primary one): matching across systems needs all of them.
+-- person has (not only the primary one), as the API's JSON array of {address, primary, status}:
+-- matching across systems needs all of them (int_people__emails reads them).
 --
 -- [checks]
 -- unique = ["person_id"]
@@ -15,9 +16,7 @@ renamed as (
         cast(given_name as varchar) as first_name,
         cast(family_name as varchar) as last_name,
         cast(primary_email as varchar) as primary_email,
-        cast(
-            email_addresses as struct(address varchar, "primary" boolean, status varchar)[]
-        ) as email_addresses,
+        cast(email_addresses as json) as email_addresses,
         cast(primary_phone as varchar) as primary_phone,
         cast(postal_code as varchar) as postal_code,
         cast(region as varchar) as region,
