@@ -21,10 +21,9 @@ from sources.http import (
     MalformedPageError,
     iter_nb_v1_pages,
     iter_nb_v2_pages,
-    nationbuilder_settings,
 )
 from sources.nationbuilder import schemas
-from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, TokenStore, refresh_hook
+from sources.nationbuilder.auth import authorized_settings
 from sources.nationbuilder.deletions import DeletionLog, DeletionSweep
 from sources.nationbuilder.records import TableBuilder
 from sources.nationbuilder.settings import (
@@ -182,8 +181,10 @@ def lists_resources(
         """People the signups sweep found deleted: NationBuilder drops them from their lists
         too, so a list that only lost those is known without reading it again."""
         source = dlt.current.source()
-        if deletions is None or not source.resources.get("signups", None) or (
-            "signups" not in source.resources.selected
+        if (
+            deletions is None
+            or not source.resources.get("signups", None)
+            or ("signups" not in source.resources.selected)
         ):
             return set()
         return {int(key) for key in await deletions.wait_for_sweep("signups")}
@@ -274,23 +275,16 @@ def nationbuilder_source(
     """
     if lists_api not in ("v1", "v2"):
         raise ValueError(f"lists_api must be 'v1' or 'v2', got {lists_api!r}")
-    store = TokenStore(
-        base_url.rstrip("/"),
-        access_token,
-        refresh_token,
-        Path(token_cache) if token_cache else DEFAULT_TOKEN_CACHE,
-    )
-    store.load()
-    hook = None
-    if client_id and client_secret and store.refresh_token:
-        hook = refresh_hook(base_url, client_id, client_secret, store, access_token)
-    settings = nationbuilder_settings(
+    settings = authorized_settings(
         base_url,
-        store.access_token,
+        access_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        token_cache=Path(token_cache) if token_cache else None,
         rate=rate_per_second,
         burst=burst,
         max_in_flight=max(concurrency * 4, 8),
-        on_unauthorized=hook,
     )
     client = (registry or ClientRegistry()).get(settings)
     overlap = timedelta(seconds=overlap_seconds)

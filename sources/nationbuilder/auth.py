@@ -12,8 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sources.http import NATIONBUILDER, ApiClient, ApiError, ApiSettings, RefreshHook
+from sources.http import (
+    NATIONBUILDER,
+    ApiClient,
+    ApiError,
+    ApiSettings,
+    RefreshHook,
+    nationbuilder_settings,
+)
 
 DEFAULT_TOKEN_CACHE = Path(".dlt") / "nationbuilder_tokens.json"
 
@@ -89,3 +97,28 @@ def refresh_hook(
         return {"Authorization": f"Bearer {store.access_token}"}
 
     return refresh
+
+
+def authorized_settings(
+    base_url: str,
+    access_token: str,
+    *,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    refresh_token: str | None = None,
+    token_cache: Path | None = None,
+    **overrides: Any,
+) -> ApiSettings:
+    """NB client settings on the shared token cache, with the refresh hook when it can refresh.
+
+    The nightly source and write-back both start here, so a token refreshed by either is used
+    by the other, and both key the same client (one rate budget per token).
+    """
+    store = TokenStore(
+        base_url.rstrip("/"), access_token, refresh_token, token_cache or DEFAULT_TOKEN_CACHE
+    )
+    store.load()
+    hook = None
+    if client_id and client_secret and store.refresh_token:
+        hook = refresh_hook(base_url, client_id, client_secret, store, access_token)
+    return nationbuilder_settings(base_url, store.access_token, on_unauthorized=hook, **overrides)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sources.http import ApiClient, ClientRegistry, nationbuilder_settings
-from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, TokenStore, refresh_hook
+from sources.http import ApiClient, ClientRegistry
+from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, authorized_settings
 
 # An import file is up to 50 MB (67 MB once base64-encoded): give its upload time to finish.
 UPLOAD_TIMEOUT_SECONDS = 600.0
@@ -23,15 +23,13 @@ def push_client(
 ) -> ApiClient:
     """A client on the same token cache as the nightly source, so a token refreshed by either
     run is used by the other, and keyed by credential so both share one rate budget."""
-    store = TokenStore(base_url.rstrip("/"), access_token, refresh_token, token_cache)
-    store.load()
-    hook = None
-    if client_id and client_secret and store.refresh_token:
-        hook = refresh_hook(base_url, client_id, client_secret, store, access_token)
-    settings = nationbuilder_settings(
+    settings = authorized_settings(
         base_url,
-        store.access_token,
+        access_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        token_cache=token_cache,
         timeout=UPLOAD_TIMEOUT_SECONDS,
-        on_unauthorized=hook,
     )
     return (registry or ClientRegistry()).get(settings)
