@@ -69,9 +69,7 @@ def load_declarations(root: Path) -> dict[tuple[str, str], RawTable]:
     return declared
 
 
-def existing_columns(
-    con: Connection, schemas: Iterable[str]
-) -> dict[tuple[str, str], set[str]]:
+def existing_columns(con: Connection, schemas: Iterable[str]) -> dict[tuple[str, str], set[str]]:
     """Columns of every table or view in the given schemas of the current database."""
     wanted = sorted(set(schemas))
     if not wanted:
@@ -92,9 +90,7 @@ ACCOUNT_INFIX = "_account_"  # as pipelines.accounts names the datasets
 DEFAULT_ACCOUNT = "default"
 
 
-def account_schemas(
-    con: Connection, schemas: Iterable[str]
-) -> dict[str, list[tuple[str, str]]]:
+def account_schemas(con: Connection, schemas: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """For each source schema, its account schemas and account names, default account first."""
     found = {
         name

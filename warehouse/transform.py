@@ -11,6 +11,10 @@ end, since DuckDB cannot move a table between schemas (no ALTER TABLE ... SET SC
 rename): about a third of the build time at a million people. The transaction gives the same
 guarantee without the copy. `analytics` belongs to the transforms: a model deleted from
 transforms/ disappears from it on the next build, and so does anything else put there by hand.
+
+On PostgreSQL (`CIVIC_ETL_DESTINATION=postgres`) the same holds: its DDL is transactional too, so
+the build is one transaction there as well, every statement translated from DuckDB's dialect by
+sqlglot (warehouse/destination.py).
 """
 
 from __future__ import annotations

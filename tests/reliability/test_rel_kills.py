@@ -1,0 +1,147 @@
+"""SIGKILL a nightly run anywhere: the next run lands the truth, no cursor ever runs ahead of
+what landed, and readers never see a half-built `analytics`."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FirstNight
+from rel_helpers import (
+    analytics_snapshot,
+    assert_matches_truth,
+    civic_etl,
+    cursors_ahead,
+    expected_figures,
+    kill_when_served,
+    start_civic_etl,
+    truth,
+)
+
+# One point per stage of a run; see rel_killpoint.py for exactly where each one lands.
+FAST_POINTS = (
+    "response:25",  # mid-extract, both sources paging
+    "sql_job:2",  # mid-merge: some merged tables and dlt's state row landed, others not
+    "model:4",  # mid-transform
+    "published",  # marts published, run summary not yet saved
+)
+SLOW_POINTS = (
+    "table_job:tags",
+    "response:3",
+    "response:60",
+    "normalize",
+    "load",
+    "load_job:1",
+    "load_job:7",
+    "table_job:events",
+    "table_job:taggings",
+    "sql_job:1",
+    "sql_job:6",
+    "loaded",
+    "model:1",
+    "model:20",
+    "checks",
+)
+
+
+def killed_then_next_night(night: FirstNight, warehouse: Path, point: str) -> None:
+    """Kill a second night at `point`, check what a reader and the next run would find, then run
+    the next night and compare everything with the truth."""
+    killed = civic_etl("run", "--warehouse", str(warehouse), env=night.env, kill_at=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert_after_kill(night, warehouse, published=point == "published")
+    recovered = civic_etl("run", "--warehouse", str(warehouse), env=night.env)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert_matches_truth(warehouse, night.sim)
+
+
+def assert_after_kill(night: FirstNight, warehouse: Path, *, published: bool) -> None:
+    tables, figures = analytics_snapshot(warehouse)
+    assert tables == night.analytics[0], "analytics is half-built"
+    if published:
+        assert figures == expected_figures(truth(night.sim)), "a published build is complete"
+    else:
+        assert figures == night.analytics[1], "a killed build changed what readers see"
+    assert cursors_ahead(warehouse) == []
+
+
+@pytest.mark.parametrize("point", FAST_POINTS)
+def test_a_run_killed_at_each_stage_leaves_nothing_for_the_next_run_to_lose(
+    first_night: FirstNight, point: str, tmp_path: Path
+) -> None:
+    killed_then_next_night(first_night, first_night.second_night(tmp_path), point)
+
+
+def test_a_resumed_load_does_not_double_a_replaced_table(
+    first_night: FirstNight, tmp_path: Path
+) -> None:
+    """Killed after DuckDB took a file of `tags` (replaced whole every run), before dlt noted it:
+    the next run lands that package again, file included. Asked for `people` only, it does not
+    reload `tags` over the top, so any second copy would stay (and fail the marts' checks)."""
+    warehouse = first_night.second_night(tmp_path)
+    killed = civic_etl(
+        "run", "--warehouse", str(warehouse), env=first_night.env, kill_at="table_job:tags"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    landed = civic_etl(
+        "run", "--warehouse", str(warehouse), "--resources", "people", env=first_night.env
+    )
+    assert landed.returncode == 0, landed.stderr[-2000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        copies = con.execute(
+            "select count(*) - count(distinct id) from action_network.tags"
+        ).fetchone()
+    assert copies == (0,)
+    recovered = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert_matches_truth(warehouse, first_night.sim)
+
+
+def test_a_run_killed_from_outside_mid_extract_is_recovered_by_the_next_run(
+    first_night: FirstNight, tmp_path: Path
+) -> None:
+    warehouse = first_night.second_night(tmp_path)
+    run = start_civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    assert kill_when_served(run, first_night.sim, requests=40), "the run ended before the kill"
+    assert_after_kill(first_night, warehouse, published=False)
+    recovered = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert_matches_truth(warehouse, first_night.sim)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", SLOW_POINTS)
+def test_sweep_of_kill_points(first_night: FirstNight, point: str, tmp_path: Path) -> None:
+    killed_then_next_night(first_night, first_night.second_night(tmp_path), point)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("requests", (5, 20, 60, 100, 140))
+def test_sweep_of_outside_kills_by_requests_served(
+    first_night: FirstNight, requests: int, tmp_path: Path
+) -> None:
+    warehouse = first_night.second_night(tmp_path)
+    run = start_civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    if kill_when_served(run, first_night.sim, requests):
+        assert_after_kill(first_night, warehouse, published=False)
+    recovered = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert_matches_truth(warehouse, first_night.sim)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ("table_job:tags", "sql_job:2", "loaded"))
+def test_a_killed_run_whose_local_dlt_folder_is_lost_is_recovered_from_the_warehouse(
+    first_night: FirstNight, point: str, tmp_path: Path
+) -> None:
+    """dlt restores cursors from the warehouse, only from loads it recorded as complete."""
+    warehouse = first_night.second_night(tmp_path)
+    killed = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env, kill_at=point)
+    assert killed.returncode == -signal.SIGKILL
+    shutil.rmtree(warehouse.parent / ".civic-etl")
+    recovered = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    assert recovered.returncode == 0, recovered.stderr[-2000:]
+    assert_matches_truth(warehouse, first_night.sim)
