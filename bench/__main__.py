@@ -14,7 +14,7 @@ RESULTS = Path("bench") / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", choices=("fetch", "marts"), default=None)
+    parser.add_argument("--only", choices=("fetch", "marts", "reliability"), default=None)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     report: dict[str, Any] = {
@@ -33,6 +33,11 @@ def main() -> None:
         people, actions = (20_000, 100_000) if args.quick else (1_000_000, 5_000_000)
         report["marts"] = run_marts_bench(people=people, actions=actions)
         print(f"marts: {json.dumps(report['marts'], default=str)}")
+    if args.only in (None, "reliability"):
+        from bench.reliability import run_reliability_bench
+
+        report["reliability"] = run_reliability_bench()
+        print(f"reliability: {json.dumps(report['reliability'], default=str)}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(report, indent=2, default=str))

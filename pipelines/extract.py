@@ -15,8 +15,15 @@ import dlt
 import pyarrow as pa
 
 from pipelines.accounts import Account
+from pipelines.logs import quiet_expected_dlt_notices
+
+# The sources are imported here, by the thread that imports this module: imported first by two
+# extract threads at once, a package can be handed half-initialized to one of them (ImportError).
+from sources.action_network import action_network_source
+from sources.action_network.settings import PARENT_OF_RESOURCE
 from sources.http import ApiClient, ClientRegistry
 from sources.http.settings import ApiSettings
+from sources.nationbuilder import nationbuilder_source
 from sources.nationbuilder.deletions import DeletionLog
 from warehouse.deletions import apply_deletions
 from warehouse.destination import connect, dlt_destination
@@ -24,6 +31,7 @@ from warehouse.destination import connect, dlt_destination
 SOURCES = ("nationbuilder", "action_network")
 # Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+quiet_expected_dlt_notices()
 
 
 @dataclass
@@ -98,12 +106,8 @@ def build_source(
 ) -> Any:
     account = source if isinstance(source, Account) else Account(source)
     if account.source == "nationbuilder":
-        from sources.nationbuilder import nationbuilder_source
-
         built = nationbuilder_source(registry=registry, deletions=deletions, **account.settings)
     else:
-        from sources.action_network import action_network_source
-
         built = action_network_source(registry=registry, **account.settings)
     if resources:
         built = built.with_resources(*resources_for(built, resources))
@@ -115,8 +119,6 @@ def build_source(
 def resources_for(built: Any, tables: list[str]) -> list[str]:
     """Resource names that fill the asked-for tables (an Action Network parent table, such as
     `petitions`, is filled by its actions' resource, and a table may be asked by resource name)."""
-    from sources.action_network.settings import PARENT_OF_RESOURCE
-
     wanted = []
     for table in tables:
         if table in built.resources:

@@ -28,6 +28,9 @@ def ensure_writable(path: Path) -> Path:
     read-only mounts such as /sys; and an existing file must start like a DuckDB database, so a
     wrong path is named here instead of in a traceback from the first query.
     """
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise WarehouseError(f"cannot put the warehouse {path} under {blocking}: it is a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

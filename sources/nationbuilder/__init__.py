@@ -164,18 +164,29 @@ def lists_resources(
         if api_version == "v1":
             path = f"/api/v1/lists/{list_id}/people"
             pages = iter_nb_v1_pages(client, path, limit=V1_PAGE_LIMIT, resource="list_signups")
-            return [int(row["id"]) async for page in pages for row in page["results"]]
-        path = f"/api/v2/lists/{list_id}/signups"
-        params = {"fields[signups]": "id", "sort": "id"}
-        pages = iter_nb_v2_pages(
-            client,
-            path,
-            params,
-            page_size=PAGE_SIZE,
-            concurrency=concurrency,
-            resource="list_signups",
-        )
-        return [int(item["id"]) async for page in pages for item in page["data"]]
+            records = "results"
+        else:
+            path = f"/api/v2/lists/{list_id}/signups"
+            params = {"fields[signups]": "id", "sort": "id"}
+            pages = iter_nb_v2_pages(
+                client,
+                path,
+                params,
+                page_size=PAGE_SIZE,
+                concurrency=concurrency,
+                resource="list_signups",
+            )
+            records = "data"
+        found: list[int] = []
+        number = 0
+        async for page in pages:
+            number += 1
+            try:
+                found.extend(int(item["id"]) for item in page[records])
+            except (KeyError, TypeError, ValueError):
+                problem = "list_signups: a member without a readable id"
+                raise MalformedPageError("nationbuilder", path, number, problem) from None
+        return found
 
     async def signups_deleted_this_run() -> set[int]:
         """People the signups sweep found deleted: NationBuilder drops them from their lists
@@ -264,6 +275,7 @@ def nationbuilder_source(
     concurrency: int = 4,
     overlap_seconds: int = OVERLAP_SECONDS,
     token_cache: str | None = None,
+    read_timeout: float = 30.0,
     registry: ClientRegistry | None = None,
     deletions: DeletionLog | None = None,
 ) -> list[DltResource]:
@@ -285,6 +297,7 @@ def nationbuilder_source(
         rate=rate_per_second,
         burst=burst,
         max_in_flight=max(concurrency * 4, 8),
+        read_timeout=read_timeout,
     )
     client = (registry or ClientRegistry()).get(settings)
     overlap = timedelta(seconds=overlap_seconds)

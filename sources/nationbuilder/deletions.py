@@ -13,7 +13,7 @@ import asyncio
 import math
 from typing import Any
 
-from sources.http import ApiClient
+from sources.http import ApiClient, MalformedPageError
 from sources.nationbuilder.settings import PAGE_SIZE
 
 # Bisect only when it is expected to save at least this share of a plain id listing: its cost
@@ -46,29 +46,52 @@ class DeletionSweep:
     def _filters(self, lo: int, hi: int) -> dict[str, Any]:
         return {"filter[id][gte]": lo, "filter[id][lt]": hi, f"fields[{self.type_name}]": "id"}
 
+    def _malformed(self, problem: str) -> MalformedPageError:
+        return MalformedPageError(
+            "nationbuilder", self.path, 1, f"deletion sweep of {self.resource}: {problem}"
+        )
+
+    def _ids(self, page: Any) -> list[int]:
+        try:
+            return [int(item["id"]) for item in page["data"]]
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed("a record without a readable id") from None
+
     async def count(self, lo: int, hi: int) -> int:
         params = {**self._filters(lo, hi), "stats[total]": "count", "page[size]": 1}
         page = await self.client.get_json(self.path, params, resource=self.resource)
-        return int(page["meta"]["stats"]["total"]["count"])
+        try:
+            return int(page["meta"]["stats"]["total"]["count"])
+        except (KeyError, TypeError, ValueError):
+            raise self._malformed("no meta.stats.total.count in a count response") from None
 
-    async def listed(self, lo: int, hi: int, last: int) -> set[int]:
-        """The ids in [lo, hi) up to `last` at least, paged by id (one request for one page).
-
-        Paging by id rather than by page number cannot skip a row when others are deleted
-        meanwhile.
-        """
+    async def _listed_once(self, lo: int, hi: int) -> set[int]:
         found: set[int] = set()
         start = lo
-        while start <= last:
+        while start < hi:
             params = {**self._filters(start, hi), "sort": "id", "page[size]": PAGE_SIZE}
             async with self._gate:
                 page = await self.client.get_json(self.path, params, resource=self.resource)
-            ids = [int(item["id"]) for item in page["data"]]
+            ids = self._ids(page)
             found.update(ids)
             if len(ids) < PAGE_SIZE:
                 break
             start = max(ids) + 1
         return found
+
+    async def listed(self, lo: int, hi: int, remote: int | None = None) -> set[int]:
+        """Every id in [lo, hi), paged by id, checked against the range's count.
+
+        Paging by id rather than by page number cannot skip a row when others are deleted
+        meanwhile. A listing shorter than the count (a short or empty page mid-range) would
+        take live rows for deleted ones: it is read again, and then refused, never believed.
+        """
+        for attempt in range(RELIST_ATTEMPTS):
+            expected = remote if remote is not None and attempt == 0 else await self.count(lo, hi)
+            found = await self._listed_once(lo, hi)
+            if len(found) >= expected:
+                return found
+        raise self._malformed(f"listed {len(found)} ids in [{lo}, {hi}) but {expected} are counted")
 
     async def list_range(self, lo: int, hi: int, remote: int) -> set[int]:
         """Every id in [lo, hi), its pages fetched concurrently; `remote` is its count.
@@ -86,28 +109,27 @@ class DeletionSweep:
             if len(found) == remote:
                 return found
             remote = await self.count(lo, hi)
-        return await self.listed(lo, hi, hi - 1)
+        return await self.listed(lo, hi)
 
     async def _page(self, params: dict[str, Any], number: int) -> list[dict[str, Any]]:
         async with self._gate:
             page = await self.client.get_json(
                 self.path, {**params, "page[number]": number}, resource=self.resource
             )
+        self._ids(page)  # every record must carry a readable id
         data: list[dict[str, Any]] = page["data"]
         return data
 
     async def walk(self, lo: int, hi: int, local: list[int], remote: int | None) -> set[int]:
         """The ids of `local` gone from [lo, hi); `remote` is the range's count when known."""
-        if remote is None and len(local) > PAGE_SIZE:
+        if remote is None:
             remote = await self.count(lo, hi)
-        if remote is not None:
-            if len(local) <= remote:
-                return set()
-            if remote == 0:
-                return set(local)
+        if len(local) <= remote:
+            return set()
+        if remote == 0:
+            return set(local)
         if len(local) <= PAGE_SIZE:
-            return set(local) - await self.listed(lo, hi, local[-1])
-        assert remote is not None
+            return set(local) - await self.listed(lo, hi, remote)
         listing = math.ceil(len(local) / PAGE_SIZE)
         if bisect_cost(len(local), len(local) - remote) >= listing * BISECT_MARGIN:
             return set(local) - await self.list_range(lo, hi, remote)
