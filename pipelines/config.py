@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import dlt
 
 from pipelines.accounts import Account, AccountError, account_names, source_accounts
@@ -63,7 +65,7 @@ def plan_accounts(sources: list[str]) -> list[Account]:
     """Each chosen source's accounts: its default one, then the listed ones. The default one is
     left out only when listed accounts stand in for it (its own settings are not there)."""
     try:
-        return [
+        accounts = [
             account
             for source in sources
             for account in source_accounts(
@@ -73,3 +75,19 @@ def plan_accounts(sources: list[str]) -> list[Account]:
         ]
     except AccountError as exc:
         raise ConfigError(str(exc)) from None
+    for account in accounts:
+        check_base_url(account)
+    return accounts
+
+
+def check_base_url(account: Account) -> None:
+    """A base URL that is not a web address is a configuration error, named before any request."""
+    url = account.settings.get("base_url") or dlt.config.get(f"sources.{account.source}.base_url")
+    if url is None:
+        return  # the source's own default (Action Network's public API)
+    parsed = urlparse(str(url))
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        where = "SOURCES__" + account.source.upper() + "__BASE_URL"
+        if not account.is_default:
+            where = f"the base_url of account {account.name!r}"
+        raise ConfigError(f"{where} must be an http(s) address, got {url!r}")

@@ -86,7 +86,8 @@ def test_a_base_url_that_is_not_a_web_address_is_one_line(
     sim: RunningSimulator, url: str, tmp_path: Path
 ) -> None:
     result = run(sim, tmp_path, "--source", "nationbuilder", **{f"{NB_ENV}BASE_URL": url})
-    assert_one_clear_line(result, 1, "base_url must be an absolute http(s) URL", url)
+    # A configuration error: exit 2, as the README promises, before any request.
+    assert_one_clear_line(result, 2, "BASE_URL must be an http(s) address", url)
 
 
 def test_a_warehouse_under_a_regular_file_is_one_line(
