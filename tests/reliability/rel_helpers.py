@@ -21,6 +21,7 @@ import duckdb
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
+from tests.transforms.helpers import expected_figures, figures_of
 
 REPO = Path(__file__).resolve().parents[2]
 KILLPOINT = Path(__file__).resolve().parent / "rel_killpoint.py"
@@ -279,39 +280,7 @@ def assert_matches_truth(warehouse: Path, sim: RunningSimulator) -> Diff:
 
 def mart_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The marts' answers to what `/_sim/truth["analytics"]` answers (empty without marts)."""
-    if not _columns(con, "analytics", "people"):
-        return {}
-
-    def one(sql: str) -> Any:
-        row = con.execute(sql).fetchone()
-        return row[0] if row else None
-
-    def by(sql: str) -> dict[str, int]:
-        return {key: int(value) for key, value in con.execute(sql).fetchall()}
-
-    return {
-        "people_total": one("select count(*) from analytics.people"),
-        "people_in_both": one(
-            "select count(*) from analytics.people "
-            "where is_in_nationbuilder and is_in_action_network"
-        ),
-        "donations_count": by("select source, count(*) from analytics.donations group by 1"),
-        "donations_cents": by(
-            "select source, sum(amount_cents) from analytics.donations group by 1"
-        ),
-        "actions": by("select action_type, count(*) from analytics.actions group by 1"),
-    }
-
-
-def expected_figures(expected: dict[str, Any]) -> dict[str, Any]:
-    analytics = expected["analytics"]
-    return {
-        "people_total": analytics["people_total"],
-        "people_in_both": analytics["people_in_both"],
-        "donations_count": {k: v for k, v in analytics["donations_count"].items() if v},
-        "donations_cents": {k: v for k, v in analytics["donations_cents"].items() if v},
-        "actions": {k: v for k, v in analytics["actions"].items() if v},
-    }
+    return figures_of(con) if _columns(con, "analytics", "people") else {}
 
 
 def analytics_snapshot(warehouse: Path) -> tuple[tuple[str, ...], dict[str, Any]]:

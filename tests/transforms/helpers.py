@@ -140,26 +140,31 @@ def extract(sim: RunningSimulator, warehouse: Path, sources: list[str]) -> None:
 def mart_figures(warehouse: Path) -> dict[str, Any]:
     """The marts' answers to the questions `/_sim/truth["analytics"]` answers."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        return figures_of(con)
 
-        def one(sql: str) -> Any:
-            row = con.execute(sql).fetchone()
-            return row[0] if row else None
 
-        def by(sql: str) -> dict[str, int]:
-            return {key: int(value) for key, value in con.execute(sql).fetchall()}
+def figures_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """`mart_figures` on an open connection (the reliability tests hold one already)."""
 
-        return {
-            "people_total": one("select count(*) from analytics.people"),
-            "people_in_both": one(
-                "select count(*) from analytics.people "
-                "where is_in_nationbuilder and is_in_action_network"
-            ),
-            "donations_count": by("select source, count(*) from analytics.donations group by 1"),
-            "donations_cents": by(
-                "select source, sum(amount_cents) from analytics.donations group by 1"
-            ),
-            "actions": by("select action_type, count(*) from analytics.actions group by 1"),
-        }
+    def one(sql: str) -> Any:
+        row = con.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def by(sql: str) -> dict[str, int]:
+        return {key: int(value) for key, value in con.execute(sql).fetchall()}
+
+    return {
+        "people_total": one("select count(*) from analytics.people"),
+        "people_in_both": one(
+            "select count(*) from analytics.people "
+            "where is_in_nationbuilder and is_in_action_network"
+        ),
+        "donations_count": by("select source, count(*) from analytics.donations group by 1"),
+        "donations_cents": by(
+            "select source, sum(amount_cents) from analytics.donations group by 1"
+        ),
+        "actions": by("select action_type, count(*) from analytics.actions group by 1"),
+    }
 
 
 def expected_figures(truth: dict[str, Any]) -> dict[str, Any]:
