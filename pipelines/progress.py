@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ class Progress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
         self._started = time.monotonic()
+        self._last_requests: dict[tuple[str, str], int] = {}
 
     def __enter__(self) -> Progress:
         self._thread.start()
@@ -69,11 +71,7 @@ class Progress:
                 + "\n"
             )
         elif self.live:
-            busy = sorted(rows, key=lambda r: -int(str(r["requests"])))[:4]
-            parts = [f"{r['resource']} {r['records']} rec/{r['requests']} req" for r in busy]
-            records = sum(int(str(r["records"])) for r in rows)
-            line = f"[{elapsed:5.0f}s] {records} records | " + " | ".join(parts)
-            self.stream.write("\r\033[K" + line[:160])
+            self.stream.write("\r\033[K" + self._live_line(rows, elapsed))
         else:
             for r in rows:
                 self.stream.write(
@@ -82,3 +80,22 @@ class Progress:
                     f"{r['wait_s']}s waiting on the rate limit\n"
                 )
         self.stream.flush()
+
+    def _live_line(self, rows: list[dict[str, object]], elapsed: float) -> str:
+        """Totals per API, then the resources that moved since the last line: what is running."""
+        totals: dict[str, list[int]] = {}
+        moving = []
+        for r in rows:
+            api, requests = str(r["api"]), int(str(r["requests"]))
+            total = totals.setdefault(api, [0, 0])
+            total[0] += int(str(r["records"]))
+            total[1] += requests
+            if requests != self._last_requests.get((api, str(r["resource"]))):
+                moving.append(str(r["resource"]))
+            self._last_requests[(api, str(r["resource"]))] = requests
+        parts = [f"{api} {rec} records/{req} requests" for api, (rec, req) in totals.items()]
+        line = f"[{elapsed:5.0f}s] " + " | ".join(parts)
+        if moving:
+            line += " | now: " + ", ".join(moving[:4])
+        width = shutil.get_terminal_size((120, 20)).columns
+        return line[: max(40, width - 1)]
