@@ -102,8 +102,7 @@ async def create_list(request: web.Request) -> web.Response:
     return json_response({"list_resource": v1_list(nation.lists[list_id], 0)}, JSON)
 
 
-async def add_people(request: web.Request) -> web.Response:
-    """Ids that are not people in the nation are skipped; the answer's count shows it."""
+async def _change_members(request: web.Request, adding: bool) -> web.Response:
     store: Store = request.app[STORE]
     nation = store.nation
     list_id = find_id(request, "list_id", nation.lists)
@@ -113,22 +112,20 @@ async def add_people(request: web.Request) -> web.Response:
         ids = people_ids(await read_body(request))
     except BadRequest as exc:
         return nb_error(400, exc.code, exc.message)
-    known = {i for i in ids if i in nation.signups}
-    return set_members(store, list_id, set(nation.list_members[list_id]) | known)
+    held = set(nation.list_members[list_id])
+    if adding:
+        return set_members(store, list_id, held | {i for i in ids if i in nation.signups})
+    return set_members(store, list_id, held - set(ids))
+
+
+async def add_people(request: web.Request) -> web.Response:
+    """Ids that are not people in the nation are skipped; the answer's count shows it."""
+    return await _change_members(request, adding=True)
 
 
 async def remove_people(request: web.Request) -> web.Response:
     """Live, people leave the list within minutes; the simulator removes them at once."""
-    store: Store = request.app[STORE]
-    nation = store.nation
-    list_id = find_id(request, "list_id", nation.lists)
-    if list_id is None:
-        return not_found()
-    try:
-        ids = people_ids(await read_body(request))
-    except BadRequest as exc:
-        return nb_error(400, exc.code, exc.message)
-    return set_members(store, list_id, set(nation.list_members[list_id]) - set(ids))
+    return await _change_members(request, adding=False)
 
 
 async def tag_list(request: web.Request) -> web.Response:
