@@ -66,8 +66,8 @@ def print_answers(warehouse: Path) -> None:
 
 def run_demo(warehouse_arg: str | None) -> int:
     """Start the simulator, run the nightly job into a fresh demo warehouse, show what it built."""
-    from pipelines.extract import pipelines_dir
     from pipelines.runner import run_job
+    from pipelines.workdir import pipelines_dir
     from warehouse.location import resolve
 
     warehouse = resolve(warehouse_arg or "data/demo.duckdb")

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from pipelines.accounts import Account
 from pipelines.logs import quiet_expected_dlt_notices
+from pipelines.workdir import open_pipeline
 
 # The sources are imported here, by the thread that imports this module: imported first by two
 # extract threads at once, a package can be handed half-initialized to one of them (ImportError).
@@ -26,7 +27,7 @@ from sources.http.settings import ApiSettings
 from sources.nationbuilder import nationbuilder_source
 from sources.nationbuilder.deletions import DeletionLog
 from warehouse.deletions import apply_deletions
-from warehouse.destination import connect, dlt_destination
+from warehouse.destination import connect
 
 SOURCES = ("nationbuilder", "action_network")
 # Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
@@ -53,22 +54,6 @@ class SourceRun:
     def label(self) -> str:
         """The source, and the account when it is not the default one (`nationbuilder:north`)."""
         return self.source if self.account == "default" else f"{self.source}:{self.account}"
-
-
-def pipelines_dir(warehouse: Path) -> Path:
-    """dlt's working state lives beside the warehouse it belongs to, one folder per warehouse."""
-    return warehouse.parent / ".civic-etl" / warehouse.stem / "pipelines"
-
-
-def make_pipeline(source: str | Account, warehouse: Path) -> dlt.Pipeline:
-    """One pipeline (so one state: cursors, pending loads) per account, in its own dataset."""
-    account = source if isinstance(source, Account) else Account(source)
-    return dlt.pipeline(
-        pipeline_name=account.pipeline_name,
-        destination=dlt_destination(warehouse),
-        dataset_name=account.dataset,
-        pipelines_dir=str(pipelines_dir(warehouse)),
-    )
 
 
 class AccountClients(ClientRegistry):
@@ -149,13 +134,8 @@ def run_one(
     deletions = DeletionLog()
     clients = AccountClients(registry)
     try:
-        pipeline = make_pipeline(account, warehouse)
+        pipeline = open_pipeline(account, warehouse, lambda p: drop_repeated_rows(p, warehouse))
         built = build_source(account, clients, deletions, resources)
-        if pipeline.has_pending_data:
-            # A killed or failed run left packages behind: land them before extracting anew,
-            # since dlt's run() would otherwise load them and skip this run's extract.
-            pipeline.run()
-            drop_repeated_rows(pipeline, warehouse)
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
         drop_repeated_rows(pipeline, warehouse)
         result.load_ids = list(info.loads_ids)

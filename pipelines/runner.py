@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.extract import pipelines_dir, run_sources
+from pipelines.extract import run_sources
 from pipelines.lock import run_lock
 from pipelines.progress import Progress
 from pipelines.summary import RunSummary, save
+from pipelines.workdir import pipelines_dir
 from sources.http import ClientRegistry
 from warehouse.location import ensure_writable
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from pipelines.extract import SOURCES, pipelines_dir
+from pipelines.extract import SOURCES
+from pipelines.workdir import pipelines_dir
 
 
 def _cursors(warehouse: Path) -> list[str]:

@@ -41,6 +41,13 @@ class FirstNight:
         control(self.sim, "/_sim/mutate", {"fraction": fraction})
         return warehouse
 
+    def first_of_its_kind(self, folder: Path) -> Path:
+        """An empty warehouse, with the simulator back at the first night: a first run."""
+        configure(self.sim, bad_input=[], faults={})
+        control(self.sim, "/_sim/reset", {})
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "w.duckdb"
+
 
 @pytest.fixture(scope="session")
 def first_night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstNight]:

@@ -4,7 +4,14 @@ A kill from outside lands wherever the run happens to be; these land exactly whe
 most, so each can be asserted on. The process dies as a power cut would: no finally blocks, no
 atexit, files and DuckDB left as they are.
 
+    pipeline:N   after the N-th dlt pipeline folder was opened, before it is synced
+    state:N      after dlt saved a pipeline's state.json for the N-th time
+    schema:N     after dlt saved a schema file for the N-th time
+    sync:N       as the N-th sync of a pipeline with the warehouse starts
+    request:N    as the N-th API request is about to be sent
     response:N   after the N-th API response arrived (mid-extract, both sources in flight)
+    file:N       after the extract closed its N-th data file, before the package is committed
+    extracted    after the first source's package was committed, before it is normalized
     normalize    when the first source finished extracting, before its rows are normalized
     load         when the first source's package is normalized, before anything is loaded
     load_job:N   after the N-th file was inserted into DuckDB, before dlt recorded it as done
@@ -77,14 +84,18 @@ def after_table_job(job_class: Any, table: str) -> None:
     job_class.run = run
 
 
-def after_response(at: int) -> None:
+def around_send(name: str, at: int) -> None:
+    """Kill as the `at`-th request is sent (`request`) or once its response is in (`response`)."""
     from sources.http.client import ApiClient
 
     original = ApiClient._send
 
     async def _send(self: ApiClient, call: Any) -> Any:
+        if name == "request":
+            tick(name, at)
         reply = await original(self, call)
-        tick("response", at)
+        if name == "response":
+            tick(name, at)
         return reply
 
     ApiClient._send = _send  # type: ignore[method-assign]
@@ -93,8 +104,32 @@ def after_response(at: int) -> None:
 def install(point: str) -> None:
     name, _, number = point.partition(":")
     at = int(number) if number.isdigit() else 1
-    if name == "response":
-        after_response(at)
+    if name in ("request", "response"):
+        around_send(name, at)
+    elif name == "pipeline":
+        from dlt.pipeline.pipeline import Pipeline
+
+        after(Pipeline, "_configure", name, at)
+    elif name == "state":
+        from dlt.pipeline.pipeline import Pipeline
+
+        after(Pipeline, "_save_state", name, at)
+    elif name == "schema":
+        from dlt.common.storages.schema_storage import SchemaStorage
+
+        after(SchemaStorage, "_save_schema", name, at)
+    elif name == "sync":
+        from dlt.pipeline.pipeline import Pipeline
+
+        before(Pipeline, "_sync_destination", name, at)
+    elif name == "file":
+        from dlt.common.data_writers.buffered import BufferedDataWriter
+
+        after(BufferedDataWriter, "_flush_and_close_file", name, at)
+    elif name == "extracted":
+        from dlt.pipeline.pipeline import Pipeline
+
+        after(Pipeline, "extract", name, at)
     elif name in ("normalize", "load"):
         from dlt.pipeline.pipeline import Pipeline
 
