@@ -120,9 +120,19 @@ class Limits:
 
 @dataclass
 class Stats:
-    """Requests served per API and route, 429s sent and faults injected: what tests read back."""
+    """Requests served per API and route, 429s sent and faults injected: what tests read back.
+
+    `max_in_flight` is the most requests of one API the server held at once (from arrival to
+    answer), and `first_arrival`/`last_arrival` the server's clock (time.monotonic) when the
+    first and last request of an API arrived: what a test of concurrency asserts on, since a
+    busy machine stretches a client's seconds but cannot make overlapping requests sequential.
+    """
 
     requests: Counter[str] = field(default_factory=Counter)
+    in_flight: Counter[str] = field(default_factory=Counter)
+    max_in_flight: Counter[str] = field(default_factory=Counter)
+    first_arrival: dict[str, float] = field(default_factory=dict)
+    last_arrival: dict[str, float] = field(default_factory=dict)
     by_route: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
@@ -131,12 +141,31 @@ class Stats:
     # Requests whose query string carried a credential: tokens belong in headers.
     credentials_in_query: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
+    def as_dict(self) -> dict[str, dict[str, float]]:
         names = (
             *("requests", "by_route", "throttled", "faults", "unauthorized"),
-            *("bad_input", "credentials_in_query"),
+            *("bad_input", "credentials_in_query", "in_flight", "max_in_flight"),
+            *("first_arrival", "last_arrival"),
         )
         return {name: dict(getattr(self, name)) for name in names}
+
+    def reset(self) -> None:
+        """Start counting afresh; requests still being served stay in flight."""
+        for name, values in vars(self).items():
+            if name != "in_flight":
+                values.clear()
+        self.max_in_flight.update(self.in_flight)
+
+    def arrived(self, api: str) -> None:
+        now = time.monotonic()
+        self.requests[api] += 1
+        self.first_arrival.setdefault(api, now)
+        self.last_arrival[api] = now
+        self.in_flight[api] += 1
+        self.max_in_flight[api] = max(self.max_in_flight[api], self.in_flight[api])
+
+    def answered(self, api: str) -> None:
+        self.in_flight[api] -= 1
 
 
 def nb_token(request: web.Request) -> str | None:
@@ -209,6 +238,14 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        stats: Stats = request.app[STATS]
+        stats.arrived(api)
+        try:
+            return await serve(request, handler)
+        finally:
+            stats.answered(api)
+
+    async def serve(request: web.Request, handler: Handler) -> web.StreamResponse:
         app = request.app
         config: SimConfig = app[CONFIG]
         stats: Stats = app[STATS]
@@ -217,7 +254,6 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
             if request.match_info.route.resource
             else request.path
         )
-        stats.requests[api] += 1
         if credential_in_query(request, config):
             stats.credentials_in_query[api] += 1
         stats.by_route[f"{api} {request.method} {route.removeprefix(app[PREFIX])}"] += 1

@@ -78,10 +78,7 @@ async def stats(request: web.Request) -> web.Response:
 
 
 async def reset_stats(request: web.Request) -> web.Response:
-    fresh = Stats()
-    for field_name, counter in fresh.as_dict().items():
-        getattr(request.app[STATS], field_name).clear()
-        getattr(request.app[STATS], field_name).update(counter)
+    request.app[STATS].reset()
     return web.json_response({"ok": True})
 
 
