@@ -14,7 +14,9 @@ RESULTS = Path("bench") / "results"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", choices=("fetch", "marts", "reliability"), default=None)
+    parser.add_argument(
+        "--only", choices=("fetch", "marts", "reliability", "simulator"), default=None
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
     report: dict[str, Any] = {
@@ -38,6 +40,11 @@ def main() -> None:
 
         report["reliability"] = run_reliability_bench()
         print(f"reliability: {json.dumps(report['reliability'], default=str)}")
+    if args.only in (None, "simulator"):
+        from bench.simulator import run_simulator_bench
+
+        report["simulator"] = run_simulator_bench(10_000 if args.quick else 100_000)
+        print(f"simulator: {json.dumps(report['simulator'])}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(report, indent=2, default=str))

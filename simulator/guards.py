@@ -166,6 +166,8 @@ class Stats:
 
     def answered(self, api: str) -> None:
         self.in_flight[api] -= 1
+        if not self.in_flight[api]:
+            del self.in_flight[api]
 
 
 def nb_token(request: web.Request) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -106,7 +105,7 @@ class ApiClient:
         self, settings: ApiSettings, *, session_factory: SessionFactory | None = None
     ) -> None:
         self.settings = settings
-        self.limiter = TokenBucket(settings.rate, settings.burst)
+        self.limiter = TokenBucket(settings.rate, settings.burst, margin=settings.window_margin)
         self.stats = ApiStats(settings.api)
         self.policy = RetryPolicy(
             settings.max_attempts, settings.backoff_base, settings.backoff_cap
@@ -226,8 +225,8 @@ class ApiClient:
         if call.body is not None:
             headers["Content-Type"] = "application/json"
         async with self._slots.get():
-            waited = await self.limiter.acquire()
-            self.stats.on_request(call.resource, waited)
+            permit = await self.limiter.acquire()
+            self.stats.on_request(call.resource, permit.waited)
             try:
                 # Redirects are not followed: aiohttp would forward OSDI-API-Token to any host.
                 async with session.request(
@@ -239,7 +238,7 @@ class ApiClient:
                 raise self._transport_error(call, exc) from exc
             finally:
                 self.limiter.release()
-        self.limiter.observe(*_rate_limit(reply.headers))
+        self.limiter.observe(*_rate_limit(reply.headers), permit.sequence)
         self.stats.on_response(call.resource, len(reply.body))
         return reply
 
@@ -292,7 +291,7 @@ class ApiClient:
         )
         if failure.status == 429:
             # The budget belongs to the credential, not this task: hold back every sender.
-            self.limiter.pause_until(time.monotonic() + delay)
+            self.limiter.pause_for(delay)
         else:
             await asyncio.sleep(delay)
 

@@ -28,6 +28,9 @@ class ApiSettings:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     rate: float = 4.0
     burst: int = 1
+    # Requests of the server's fixed window left unspent: it may count one sent just before
+    # its boundary in the new window.
+    window_margin: int = 0
     max_in_flight: int = 4
     timeout: float = 60.0
     connect_timeout: float = 10.0
@@ -64,6 +67,7 @@ def nationbuilder_settings(base_url: str, token: str, **overrides: Any) -> ApiSe
         headers={"Authorization": f"Bearer {token}"},
         rate=25.0,
         burst=10,
+        window_margin=2,
         max_in_flight=16,
     )
     return dataclasses.replace(settings, **overrides)

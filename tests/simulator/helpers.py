@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -78,7 +77,6 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
-    elapsed: float = 0.0
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -97,7 +95,6 @@ def request(
 ) -> Reply:
     """A blocking request that returns error statuses instead of raising on them."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    started = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             body = resp.read()
@@ -105,8 +102,7 @@ def request(
     except urllib.error.HTTPError as err:
         body = err.read()
         status, raw_headers = err.code, err.headers
-    elapsed = time.perf_counter() - started
-    return Reply(status, {k.lower(): v for k, v in raw_headers.items()}, body, elapsed)
+    return Reply(status, {k.lower(): v for k, v in raw_headers.items()}, body)
 
 
 def with_params(url: str, params: dict[str, Any] | None) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import math
 import socket
 import time
 import urllib.error
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -234,12 +234,12 @@ def test_stall_fault_outlasts_a_short_client_timeout(tiny: RunningSimulator) -> 
             lambda: nb_get(tiny, "/api/v2/signups", timeout=0.2),
             lambda: an_get(tiny, "/people", timeout=0.2),
         ):
-            started = time.perf_counter()
             with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
                 call()
-            assert time.perf_counter() - started < 0.7
         slow = nb_get(tiny, "/api/v2/signups", timeout=5)  # a patient client gets the answer
-        assert slow.status == 200 and slow.elapsed >= 0.7
+        assert slow.status == 200
+    faults = control(tiny, "/_sim/stats")["faults"]
+    assert faults["nationbuilder:stall"] >= 2 and faults["action_network:stall"] >= 1
     assert nb_get(tiny, "/api/v2/signups", timeout=0.5).status == 200
 
 
@@ -261,11 +261,13 @@ def test_config_rejects_unknown_settings(tiny: RunningSimulator) -> None:
         assert reply.status == 400 and "error" in reply.json()
 
 
-def test_latency_setting_slows_every_request(tiny: RunningSimulator) -> None:
-    with configured(tiny, latency_ms=150):
-        reply = nb_get(tiny, "/api/v2/signups")
-    assert reply.status == 200 and reply.elapsed >= 0.15
-    assert math.isfinite(reply.elapsed)
+def test_latency_setting_holds_every_request_at_the_server(tiny: RunningSimulator) -> None:
+    """Four requests sent together are all held at once: the server saw them in flight."""
+    control(tiny, "/_sim/stats/reset", {})
+    with configured(tiny, latency_ms=500), ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(lambda _: nb_get(tiny, "/api/v2/signups"), range(4)))
+    assert [reply.status for reply in replies] == [200] * 4
+    assert control(tiny, "/_sim/stats")["max_in_flight"]["nationbuilder"] >= 3
 
 
 def test_stats_count_requests_and_reset(tiny: RunningSimulator) -> None:
