@@ -20,11 +20,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## Simulator + full extract + transforms into data/demo.duckdb, then print what it built
 	$(BIN)/civic-etl demo
 
-test: $(STAMP) ## Fast suite (includes one full pipeline run); slow end-to-end cases are skipped
-	$(BIN)/pytest -m "not slow" -q
+test: $(STAMP) ## Fast suite (includes full pipeline runs); slow end-to-end cases are skipped
+	$(BIN)/pytest -m "not slow" -q -n auto --dist loadfile
 
 test-all: $(STAMP) ## Every test, slow end-to-end cases included
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 lint: $(STAMP) ## ruff check + format check + mypy
 	$(BIN)/ruff check .

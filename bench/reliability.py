@@ -1,14 +1,13 @@
 """Reliability figures for `make bench`: nights with faults, kills survived, bad pages tried, and
 what the warehouse lost or doubled meanwhile, each run checked against the simulator's truth.
 
-A moderate version of tests/reliability (whose helpers it uses, so the figures come from the
+A moderate version of tests/reliability (whose support helpers it uses, so the figures come from the
 same checks the tests make): a few minutes on two cores.
 """
 
 from __future__ import annotations
 
 import signal
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -16,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-
-import rel_helpers as rel  # beside the tests it serves: the same checks
+from tests.support import cli, simulator
+from tests.support import warehouse as checks
+from tests.support.nights import night_simulator
 
 FAULTS = {
     "http_500": 0.04,
@@ -59,7 +58,7 @@ class Tally:
         self.problems: list[str] = []
 
     def check(self, warehouse: Path, sim: Any, label: str) -> bool:
-        diff = rel.compare(warehouse, rel.truth(sim))
+        diff = checks.compare(warehouse, simulator.truth(sim))
         self.rows_lost += diff.rows_lost
         self.rows_extra += diff.rows_extra
         self.duplicates += diff.duplicates
@@ -68,17 +67,17 @@ class Tally:
 
 
 def faulty_nights(root: Path, nights: int, tally: Tally) -> dict[str, Any]:
-    with rel.simulator(faults=FAULTS, **LIMITS) as sim:
-        env = rel.cli_env(sim, root, **CLIENT)
+    with night_simulator(faults=FAULTS, **LIMITS) as sim:
+        env = cli.cli_env(sim, root, **CLIENT)
         warehouse = root / "w.duckdb"
         ok = 0
         for night in range(nights):
             if night:
-                rel.control(sim, "/_sim/mutate", {"fraction": 0.05})
-            result = rel.civic_etl("run", "--warehouse", str(warehouse), env=env)
+                simulator.control(sim, "/_sim/mutate", {"fraction": 0.05})
+            result = cli.civic_etl("run", "--warehouse", str(warehouse), env=env)
             clean = tally.check(warehouse, sim, f"faulty night {night + 1}")
             ok += result.returncode == 0 and clean
-        stats = rel.control(sim, "/_sim/stats")
+        stats = simulator.control(sim, "/_sim/stats")
     kinds: Counter[str] = Counter()
     for key, n in stats["faults"].items():
         kinds[key.split(":", 1)[1]] += n
@@ -93,28 +92,28 @@ def faulty_nights(root: Path, nights: int, tally: Tally) -> dict[str, Any]:
 
 def kills(root: Path, points: Sequence[str], tally: Tally) -> dict[str, Any]:
     survived, tried = [], []
-    with rel.simulator() as sim:
-        env = rel.cli_env(sim, root)
+    with night_simulator() as sim:
+        env = cli.cli_env(sim, root)
         first = root / "first" / "w.duckdb"
-        if rel.civic_etl("run", "--warehouse", str(first), env=env).returncode != 0:
+        if cli.civic_etl("run", "--warehouse", str(first), env=env).returncode != 0:
             raise RuntimeError("the clean first night failed")
-        before = rel.analytics_snapshot(first)
+        before = checks.analytics_snapshot(first)
         for point in [*points, *(f"outside:{n}" for n in OUTSIDE_KILLS)]:
-            rel.control(sim, "/_sim/reset", {})
+            simulator.control(sim, "/_sim/reset", {})
             warehouse = root / point.replace(":", "_") / "w.duckdb"
-            rel.copy_warehouse(first, warehouse)
-            rel.control(sim, "/_sim/mutate", {"fraction": 0.05})
+            checks.copy_warehouse(first, warehouse)
+            simulator.control(sim, "/_sim/mutate", {"fraction": 0.05})
             if point.startswith("outside:"):
-                run = rel.start_civic_etl("run", "--warehouse", str(warehouse), env=env)
-                killed = rel.kill_when_served(run, sim, int(point.split(":")[1]))
+                run = cli.start_civic_etl("run", "--warehouse", str(warehouse), env=env)
+                killed = cli.kill_when_served(run, sim, int(point.split(":")[1]))
             else:
-                result = rel.civic_etl("run", "--warehouse", str(warehouse), env=env, kill_at=point)
+                result = cli.civic_etl("run", "--warehouse", str(warehouse), env=env, kill_at=point)
                 killed = result.returncode == -signal.SIGKILL
-            tables, figures = rel.analytics_snapshot(warehouse)
+            tables, figures = checks.analytics_snapshot(warehouse)
             intact = tables == before[0] and (point == "published" or figures == before[1])
-            ahead = rel.cursors_ahead(warehouse)
+            ahead = checks.cursors_ahead(warehouse)
             tally.problems += [f"kill {point}: {problem}" for problem in ahead]
-            recovered = rel.civic_etl("run", "--warehouse", str(warehouse), env=env)
+            recovered = cli.civic_etl("run", "--warehouse", str(warehouse), env=env)
             clean = tally.check(warehouse, sim, f"after kill {point}")
             tried.append(point)
             if killed and intact and not ahead and recovered.returncode == 0 and clean:
@@ -131,26 +130,28 @@ def bad_inputs(root: Path, tally: Tally) -> dict[str, Any]:
         for api, path in (("nationbuilder", "/api/v2/signups"), ("action_network", "/people"))
     ]
     loaded, stopped, tried = 0, 0, 0
-    with rel.simulator(bad_input=readable) as sim:
-        env = rel.cli_env(sim, root)
+    with night_simulator(bad_input=readable) as sim:
+        env = cli.cli_env(sim, root)
         warehouse = root / "readable" / "w.duckdb"
-        result = rel.civic_etl("run", "--warehouse", str(warehouse), env=env)
+        result = cli.civic_etl("run", "--warehouse", str(warehouse), env=env)
         tried += len(readable)
         if result.returncode == 0 and tally.check(warehouse, sim, "readable bad input"):
             loaded += len(readable)
         for kind in UNREADABLE:
-            rel.configure(sim, bad_input=[{**spec, "kind": kind, "page": 2} for spec in readable])
-            rel.control(sim, "/_sim/reset", {})
+            simulator.configure(
+                sim, bad_input=[{**spec, "kind": kind, "page": 2} for spec in readable]
+            )
+            simulator.control(sim, "/_sim/reset", {})
             warehouse = root / kind / "w.duckdb"
-            failed = rel.civic_etl("run", "--warehouse", str(warehouse), env=env)
+            failed = cli.civic_etl("run", "--warehouse", str(warehouse), env=env)
             tried += 2
-            errors = rel.error_lines(failed.stderr)
+            errors = cli.error_lines(failed.stderr)
             line = "".join(errors)
             named = all(f"{api}: GET" in line for api in ("nationbuilder", "action_network"))
             if failed.returncode == 1 and len(errors) == 1 and "page 2" in errors[0] and named:
                 stopped += 2
-            rel.configure(sim, bad_input=[])
-            result = rel.civic_etl("run", "--warehouse", str(warehouse), env=env)
+            simulator.configure(sim, bad_input=[])
+            result = cli.civic_etl("run", "--warehouse", str(warehouse), env=env)
             tally.check(warehouse, sim, f"after {kind}")
     return {
         "bad_inputs_tried": tried,

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pipelines.logs import configure_logging
 from pipelines.options import add_warehouse_options
 from pipelines.writeback import add_writeback_commands
 from simulator.settings import FAULT_KINDS, SimConfig
@@ -240,7 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": demo,
     }
     handler = handlers.get(args.command) or args.func
-    logging.getLogger("asyncio").addFilter(AbandonedAtShutdown())
+    configure_logging(getattr(args, "log_format", "text"))
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, AbandonedAtShutdown) for f in asyncio_log.filters):
+        asyncio_log.addFilter(AbandonedAtShutdown())
     try:
         return int(handler(args))
     except KeyboardInterrupt:

@@ -288,6 +288,14 @@ class ApiClient:
             attempt,
             self.policy.max_attempts - 1,
             delay,
+            extra={
+                "event": "retry",
+                "source": self.settings.api,
+                "resource": call.resource,
+                "status": failure.status or failure.kind,
+                "attempt": attempt,
+                "delay_s": round(delay, 2),
+            },
         )
         if failure.status == 429:
             # The budget belongs to the credential, not this task: hold back every sender.

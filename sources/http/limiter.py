@@ -1,9 +1,10 @@
 """Client-side throttling: one budget per credential, shared by every task and thread using it.
 
-Requests are spaced out *before* they are sent. Each `acquire()` reserves the next send time
-under a thread lock (a generic cell rate algorithm: `rate` per second, up to `burst` at once), so
-waiters are served in the order they asked, from any event loop, and nothing asyncio-specific is
-shared between threads: each waiter sleeps on its own loop.
+Requests are spaced out *before* they are sent: `rate` per second, up to `burst` at once (a
+generic cell rate algorithm, judged at the moment each request leaves, so a loop that was busy
+for a while does not then send everything it owed at once). Waiters take a ticket and leave in
+ticket order, from any event loop; state is guarded by a thread lock and each waiter sleeps on
+its own loop, so nothing asyncio-specific is shared between threads.
 
 Three things can hold a request back: the budget itself, a pause after a 429 (`pause_for`,
 which every sender obeys), and the server's own fixed window (`observe`, fed from NationBuilder's
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 # A RateLimit-Reset below this is a delay in seconds, not an epoch (some servers send deltas).
 _EPOCH_FLOOR = 1_000_000_000.0
+_TICK = 0.001
 
 
 class Clock:
@@ -75,7 +77,9 @@ class TokenBucket:
         self._lock = threading.Lock()
         self._next_free: float | None = None  # the theoretical time of the next send
         self._paused_until = 0.0
-        self._pauses = 0
+        self._tickets = 0  # handed out, one per waiter
+        self._serving = 0  # the ticket whose holder may leave next
+        self._abandoned: set[int] = set()
         self._in_flight = 0
         self._sent = 0
         # The server's window: when it ends (on our monotonic clock) and how many requests it
@@ -94,23 +98,22 @@ class TokenBucket:
         started = self.clock.monotonic()
         with self._lock:
             self._in_flight += 1
-            send_at, pauses = self._reserve(started), self._pauses
+            ticket = self._tickets
+            self._tickets += 1
         try:
             while True:
-                delay = send_at - self.clock.monotonic()
-                if delay > 0:
-                    await self.clock.sleep(delay)
                 with self._lock:
                     now = self.clock.monotonic()
-                    # A pause or a spent window that began while this request waited moves it.
-                    if (pauses != self._pauses and now < self._paused_until) or self._spent(now):
-                        send_at, pauses = self._reserve(now), self._pauses
-                        continue
-                    self._sent += 1
-                    if self._window_left is not None:
-                        self._window_left -= 1
-                    return Permit(self._sent, now - started)
+                    position = ticket - self._serving
+                    wait = self._wait(now, position)
+                    if wait <= 0 and not position:
+                        return self._take(now, started)
+                # Behind others: about as long as they need, and a tick at least, in case the
+                # head of the line is still asleep on a wait that has since become shorter.
+                await self.clock.sleep(max(wait, _TICK if position else 0.0))
         except BaseException:
+            with self._lock:
+                self._give_up(ticket)
             self.release()
             raise
 
@@ -122,10 +125,7 @@ class TokenBucket:
     def pause_for(self, seconds: float) -> None:
         """Holds back every sender for `seconds` from now (after a 429); pauses only extend."""
         with self._lock:
-            until = self.clock.monotonic() + max(seconds, 0.0)
-            if until > self._paused_until:
-                self._paused_until = until
-                self._pauses += 1
+            self._paused_until = max(self._paused_until, self.clock.monotonic() + seconds)
 
     def observe(self, remaining: int | None, reset: float | None, sequence: int) -> None:
         """Learns the server's window from the answer to request number `sequence`.
@@ -159,13 +159,33 @@ class TokenBucket:
             return False
         return self._window_left <= self.margin
 
-    def _reserve(self, now: float) -> float:
-        """The send time of the next request in line (caller holds the lock)."""
-        earliest = max(now, self._paused_until)
-        if self._spent(earliest):
-            earliest = self._window_end + self.reset_grace
-        if self._next_free is None:
-            self._next_free = earliest
-        send_at = max(earliest, self._next_free - self._tolerance)
-        self._next_free = max(self._next_free, send_at) + self._interval
-        return send_at
+    def _wait(self, now: float, position: int) -> float:
+        """Seconds until the waiter `position` places behind the head may go (lock held)."""
+        due = self._paused_until
+        if self._spent(now):
+            due = max(due, self._window_end + self.reset_grace)
+        if self._next_free is not None:
+            due = max(due, self._next_free - self._tolerance + position * self._interval)
+        return due - now
+
+    def _take(self, now: float, started: float) -> Permit:
+        """The head of the line leaves now (lock held)."""
+        self._next_free = max(self._next_free or now, now) + self._interval
+        self._sent += 1
+        if self._window_left is not None:
+            self._window_left -= 1
+        self._next_in_line()
+        return Permit(self._sent, now - started)
+
+    def _next_in_line(self) -> None:
+        self._serving += 1
+        while self._serving in self._abandoned:
+            self._abandoned.remove(self._serving)
+            self._serving += 1
+
+    def _give_up(self, ticket: int) -> None:
+        """A waiter was cancelled: its place goes to the next one (lock held)."""
+        if ticket == self._serving:
+            self._next_in_line()
+        elif ticket > self._serving:
+            self._abandoned.add(ticket)

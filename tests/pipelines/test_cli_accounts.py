@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -12,10 +10,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from cli_helpers import civic_etl, cli_env
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
+from tests.support.cli import Result, cli_env, run_cli
+from tests.support.simulator import stats, truth
+from tests.support.warehouse import live_count
 
 # Rate limits on, with latency: each account alone takes a few seconds, set by its own limit,
 # long enough that accounts started together overlap even on a busy machine.
@@ -39,14 +39,9 @@ class Federation:
     sims: dict[str, RunningSimulator]
     env: dict[str, str]
     warehouse: Path
-    result: Any
+    result: Result
     summary: dict[str, Any]
     arrivals: dict[str, tuple[float, float]]  # account: the server's first and last arrival
-
-
-def truth(sim: RunningSimulator) -> dict[str, Any]:
-    with urllib.request.urlopen(sim.url + "/_sim/truth", timeout=60) as reply:
-        return json.load(reply)
 
 
 def accounts_env(sims: dict[str, RunningSimulator], **extra: str) -> dict[str, str]:
@@ -75,17 +70,16 @@ def accounts_env(sims: dict[str, RunningSimulator], **extra: str) -> dict[str, s
     return env
 
 
-def run_json(env: dict[str, str], warehouse: Path, *args: str) -> tuple[Any, dict]:
-    result = civic_etl("run", "--warehouse", str(warehouse), "--log-format", "json", *args, env=env)
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+def run_json(env: dict[str, str], warehouse: Path, *args: str) -> tuple[Result, dict]:
+    result = run_cli("run", "--warehouse", str(warehouse), "--log-format", "json", *args, env=env)
+    events = result.json_lines()
     return result, events[-1] if events else {}
 
 
 def arrivals(sim: RunningSimulator) -> tuple[float, float]:
     """When the simulator saw its first and its last request, on the server's clock."""
-    with urllib.request.urlopen(sim.url + "/_sim/stats", timeout=60) as reply:
-        stats = json.load(reply)
-    return min(stats["first_arrival"].values()), max(stats["last_arrival"].values())
+    seen = stats(sim)
+    return min(seen["first_arrival"].values()), max(seen["last_arrival"].values())
 
 
 @pytest.fixture(scope="module")
@@ -103,22 +97,6 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
         result, summary = run_json(env, warehouse)
         seen = {name: arrivals(sim) for name, sim in sims.items()}
         yield Federation(sims, env, warehouse, result, summary, seen)
-
-
-def live_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int | None:
-    columns = {
-        name
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
-    if not columns:
-        return None
-    where = " where deleted_at is null" if "deleted_at" in columns else ""
-    row = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()
-    return int(row[0]) if row else 0
 
 
 def test_every_account_lands_and_succeeds(federation: Federation) -> None:
@@ -195,7 +173,7 @@ def test_a_failing_account_is_reported_and_the_others_land(
     warehouse = tmp_path / "w.duckdb"
     result, summary = run_json(env, warehouse)
     assert result.returncode == 1
-    errors = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    errors = result.json_lines("stderr")
     assert "nationbuilder:broken" in errors[-1]["message"] and "401" in errors[-1]["message"]
     assert "not-the-token" not in result.stdout + result.stderr
     ok = {line["account"]: line["ok"] for line in summary["accounts"]}

@@ -1,39 +1,54 @@
-"""`civic-etl run` end to end, as cron runs it: warehouse, summary, exit codes, lock, secrets."""
+"""`civic-etl run` end to end, as cron runs it: warehouse, summary, exit codes, lock, secrets.
+
+One run is a process of its own, exactly as a scheduler starts it; the rest run `main()` in
+this process (tests/support/cli.py), which takes seconds less each.
+"""
 
 from __future__ import annotations
 
-import json
 import signal
+import subprocess
 import time
-import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from cli_helpers import civic_etl, cli_env, start_civic_etl
 
-from simulator.server import serve_in_thread
-from simulator.settings import SimConfig
+from simulator.server import RunningSimulator
+from tests.support.cli import civic_etl, cli_env, run_cli, start_civic_etl
+from tests.support.simulator import simulator, truth
 
 SIZES = {"nb_signups": 600, "nb_donations": 250, "an_people": 300, "an_actions": 700}
 
 
-def truth(sim_url: str) -> dict:
-    with urllib.request.urlopen(sim_url + "/_sim/truth") as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
-def sim():
-    with serve_in_thread(SimConfig(**SIZES, rate_limits=False)) as running:
+def sim() -> Iterator[RunningSimulator]:
+    with simulator(**SIZES) as running:
         yield running
 
 
-def test_run_lands_both_sources_builds_marts_and_records_the_summary(sim, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    result = civic_etl("run", "--warehouse", str(warehouse), env=cli_env(sim))
+@dataclass
+class Nightly:
+    """One `civic-etl run` as a process of its own, into a fresh warehouse."""
+
+    result: subprocess.CompletedProcess[str]
+    warehouse: Path
+
+
+@pytest.fixture(scope="module")
+def nightly(sim: RunningSimulator, tmp_path_factory: pytest.TempPathFactory) -> Nightly:
+    warehouse = tmp_path_factory.mktemp("nightly") / "w.duckdb"
+    return Nightly(civic_etl("run", "--warehouse", str(warehouse), env=cli_env(sim)), warehouse)
+
+
+def test_run_lands_both_sources_builds_marts_and_records_the_summary(
+    sim: RunningSimulator, nightly: Nightly
+) -> None:
+    result, warehouse = nightly.result, nightly.warehouse
     assert result.returncode == 0, result.stderr
-    expected = truth(sim.url)
+    expected = truth(sim)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         signups = con.execute("select count(*) from nationbuilder.signups").fetchone()
         people = con.execute("select count(*) from action_network.people").fetchone()
@@ -57,25 +72,28 @@ def test_run_lands_both_sources_builds_marts_and_records_the_summary(sim, tmp_pa
     assert "run " in result.stdout and "succeeded" in result.stdout
 
 
-def test_no_token_appears_in_output_or_warehouse(sim, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    result = civic_etl(
-        "run", "--warehouse", str(warehouse), "--log-format", "json", env=cli_env(sim)
-    )
+def test_no_token_appears_in_output_or_warehouse(sim: RunningSimulator, nightly: Nightly) -> None:
+    result, warehouse = nightly.result, nightly.warehouse
     assert result.returncode == 0, result.stderr
     secrets = [sim.config.nb_token, sim.config.an_keys[0]]
     for secret in secrets:
         assert secret not in result.stdout + result.stderr
         assert secret.encode() not in warehouse.read_bytes()
-        for path in (tmp_path / ".civic-etl").rglob("*"):
+        for path in (warehouse.parent / ".civic-etl").rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
-    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_json_log_format_ends_with_the_summary(sim: RunningSimulator, tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    result = run_cli("run", "--warehouse", str(warehouse), "--log-format", "json", env=cli_env(sim))
+    assert result.returncode == 0, result.stderr
+    events = result.json_lines()
     assert events[-1]["event"] == "summary" and events[-1]["status"] == "succeeded"
 
 
 def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:
-    with serve_in_thread(SimConfig(**SIZES, rate_limits=False, latency_ms=300)) as slow:
+    with simulator(**SIZES, latency_ms=300) as slow:
         warehouse = tmp_path / "w.duckdb"
         env = cli_env(slow)
         first = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
@@ -96,10 +114,10 @@ def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:
         assert third.returncode == 0, third.stderr
 
 
-def test_missing_token_is_one_line_and_nonzero(sim, tmp_path: Path) -> None:
+def test_missing_token_is_one_line_and_nonzero(sim: RunningSimulator, tmp_path: Path) -> None:
     env = cli_env(sim)
     del env["SOURCES__NATIONBUILDER__ACCESS_TOKEN"]
-    result = civic_etl(
+    result = run_cli(
         "run", "--source", "nationbuilder", "--warehouse", str(tmp_path / "w.duckdb"), env=env
     )
     assert result.returncode == 2
@@ -107,9 +125,9 @@ def test_missing_token_is_one_line_and_nonzero(sim, tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [f"civic-etl: error: {expected}"]
 
 
-def test_wrong_token_fails_the_run_with_one_line(sim, tmp_path: Path) -> None:
+def test_wrong_token_fails_the_run_with_one_line(sim: RunningSimulator, tmp_path: Path) -> None:
     env = cli_env(sim, SOURCES__NATIONBUILDER__ACCESS_TOKEN="not-the-token")
-    result = civic_etl(
+    result = run_cli(
         "run", "--source", "nationbuilder", "--warehouse", str(tmp_path / "w.duckdb"), env=env
     )
     assert result.returncode == 1

@@ -3,57 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
-import pytest
-from cli_helpers import civic_etl, cli_env
 
-from simulator.server import RunningSimulator, serve_in_thread
-from simulator.settings import SimConfig
-
-DSN_VAR = "CIVIC_ETL_TEST_POSTGRES_DSN"
-MARTS = (
-    "people",
-    "donations",
-    "actions",
-    "list_memberships",
-    "person_engagement",
-    "daily_activity",
-)
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get(DSN_VAR),
-    reason=f"no PostgreSQL server: set {DSN_VAR}=postgresql://... (`.ci/run` starts one)",
-)
-
-
-@pytest.fixture
-def postgres_dsn() -> Iterator[str]:
-    """A fresh database on the test server for this test, dropped afterwards."""
-    import psycopg2
-
-    server = os.environ[DSN_VAR]
-    name = f"civic_etl_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f"create database {name}")
-        parts = urlsplit(server)
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name} with (force)")
-    finally:
-        admin.close()
+from simulator.server import RunningSimulator
+from tests.support.cli import cli_env, run_cli
+from tests.support.simulator import mutate, simulator
+from tests.support.warehouse import MARTS
 
 
 def canonical(value: Any) -> Any:
@@ -108,27 +68,20 @@ def postgres_marts(dsn: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]
 
 
 def run_both(sim: RunningSimulator, duck: Path, pg_state: Path, dsn: str) -> None:
-    ran = civic_etl("run", "--warehouse", str(duck), env=cli_env(sim))
+    ran = run_cli("run", "--warehouse", str(duck), env=cli_env(sim))
     assert ran.returncode == 0, ran.stderr
     on_postgres = cli_env(
         sim, CIVIC_ETL_DESTINATION="postgres", DESTINATION__POSTGRES__CREDENTIALS=dsn
     )
-    ran = civic_etl("run", "--warehouse", str(pg_state), env=on_postgres)
+    ran = run_cli("run", "--warehouse", str(pg_state), env=on_postgres)
     assert ran.returncode == 0, ran.stderr
 
 
 def test_postgres_marts_equal_duckdb_marts_row_for_row(postgres_dsn: str, tmp_path: Path) -> None:
     duck, pg_state = tmp_path / "duck" / "civic.duckdb", tmp_path / "pg" / "civic.duckdb"
-    config = SimConfig(nb_signups=1_000, an_people=600, rate_limits=False)
-    with serve_in_thread(config) as sim:
+    with simulator(nb_signups=1_000, an_people=600) as sim:
         run_both(sim, duck, pg_state, postgres_dsn)
-        # a day of changes, deletions included, loaded incrementally on top
-        mutate = urllib.request.Request(
-            sim.url + "/_sim/mutate",
-            data=json.dumps({"fraction": 0.05}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        urllib.request.urlopen(mutate, timeout=60).close()
+        mutate(sim, 0.05)  # a day of changes, deletions included, loaded incrementally on top
         run_both(sim, duck, pg_state, postgres_dsn)
     expected, actual = duckdb_marts(duck), postgres_marts(postgres_dsn)
     for mart in MARTS:

@@ -6,23 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from writeback_helpers import (
-    SIZES,
-    activists_table,
-    connection,
-    make_warehouse,
-    nb_get,
-    nb_requests,
-    nb_truth,
-    query_rows,
-    reset_stats,
-    writes,
-)
+from writeback_helpers import SIZES, activists_table, connection, make_warehouse, nb_truth, writes
 
 from pipelines.writeback import NbConnection, WritebackError, import_people
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
 from sources.nationbuilder.push import ImportTimeout
+from tests.support.simulator import nb_get, requests_served, reset_stats
+from tests.support.warehouse import query
 
 IMPORT = "nationbuilder POST /api/v1/imports"
 ACTIVISTS = "select given_name, family_name, primary_email, phone_number from activists"
@@ -57,7 +48,7 @@ def test_rows_are_imported_in_chunks_and_each_import_is_logged(
     chunks = len(result.chunks)
     assert chunks >= 3 and writes(sim) == {IMPORT: chunks}
     assert result.columns == ["first_name", "last_name", "email", "phone_number"]
-    logged = query_rows(
+    logged = query(
         warehouse,
         "select import_id, chunk, chunks, status, rows_sent, rows_succeeded, rows_updated,"
         " rows_failed, finished_at >= started_at from civic_etl.imports order by chunk",
@@ -69,7 +60,7 @@ def test_rows_are_imported_in_chunks_and_each_import_is_logged(
     assert [row[0] for row in logged] == [c.import_id for c in result.chunks]
     new_ids = set(nb_truth(sim)["signups"]["ids"]) - before
     assert len(new_ids) == 12, "every imported person is a new signup"
-    person = nb_get(sim, f"/api/v2/signups/{max(new_ids)}")["data"]["attributes"]
+    person = nb_get(sim, f"/api/v2/signups/{max(new_ids)}").json()["data"]["attributes"]
     assert (person["first_name"], person["email"]) == ("Zoë", "chunked11@an.example")
     assert "12 rows succeeded, 0 of them updating" in result.render()
 
@@ -87,7 +78,7 @@ def test_second_import_updates_the_same_people_instead_of_adding(
     )
     assert (second.total("rows_succeeded"), second.total("rows_updated")) == (4, 4)
     assert nb_truth(sim)["signups"]["count"] == count
-    flags = query_rows(warehouse, "select distinct is_overwritable from civic_etl.imports")
+    flags = query(warehouse, "select distinct is_overwritable from civic_etl.imports")
     assert sorted(flags) == [(False,), (True,)]
 
 
@@ -108,7 +99,7 @@ def test_rows_without_email_or_name_fail(
         connection=nb,
     )
     assert (result.total("rows_succeeded"), result.total("rows_failed")) == (2, 1)
-    assert query_rows(warehouse, "select rows_failed from civic_etl.imports") == [(1,)]
+    assert query(warehouse, "select rows_failed from civic_etl.imports") == [(1,)]
 
 
 def test_dry_run_counts_rows_and_files_and_sends_nothing(
@@ -122,9 +113,9 @@ def test_dry_run_counts_rows_and_files_and_sends_nothing(
     )
     assert result.rows == 12 and len(result.chunks) >= 3
     assert result.render().startswith("Dry run, nothing sent")
-    assert nb_requests(sim) == 0, "a dry import needs no read either"
+    assert requests_served(sim, "nationbuilder") == 0, "a dry import needs no read either"
     assert nb_truth(sim)["signups"]["count"] == count
-    tables = query_rows(warehouse, "select table_name from information_schema.tables")
+    tables = query(warehouse, "select table_name from information_schema.tables")
     assert ("imports",) not in tables
 
 
@@ -136,7 +127,7 @@ def test_an_unfinished_import_is_logged_with_its_status(
         import_people(
             warehouse, ACTIVISTS, overwrite=False, dry_run=False, timeout=0, connection=nb
         )
-    logged = query_rows(warehouse, "select status, rows_sent, finished_at from civic_etl.imports")
+    logged = query(warehouse, "select status, rows_sent, finished_at from civic_etl.imports")
     assert logged == [("working", 2, None)]
 
 

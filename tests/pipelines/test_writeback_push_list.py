@@ -13,8 +13,6 @@ from writeback_helpers import (
     members,
     nb_list,
     nb_truth,
-    query_rows,
-    reset_stats,
     segment_table,
     writes,
 )
@@ -22,6 +20,8 @@ from writeback_helpers import (
 from pipelines.writeback import NbConnection, WritebackError, push_list
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
+from tests.support.simulator import reset_stats
+from tests.support.warehouse import query
 
 ADD = "nationbuilder POST /api/v1/lists/{list_id}/people"
 REMOVE = "nationbuilder DELETE /api/v1/lists/{list_id}/people"
@@ -188,7 +188,7 @@ def test_saved_segment_is_run_and_logged_by_name(
         segments_dir=segments,
     )
     assert members(sim, result.list_id) == {2, 4}, "people not in NationBuilder (null) are skipped"
-    logged = query_rows(warehouse, "select segment, list_slug, added from civic_etl.list_pushes")
+    logged = query(warehouse, "select segment, list_slug, added from civic_etl.list_pushes")
     assert logged == [("first_five", "saved", 2)]
 
 

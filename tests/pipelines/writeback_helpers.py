@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ import duckdb
 
 from pipelines.writeback import NbConnection
 from simulator.server import RunningSimulator
+from tests.support.simulator import nb_get, stats, truth
 
 SIZES = {"nb_signups": 120, "nb_donations": 30, "nb_lists": 3, "an_people": 30, "an_actions": 60}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -51,17 +50,8 @@ def activists_table(path: Path, count: int, prefix: str) -> Path:
     )
 
 
-def control(sim: RunningSimulator, path: str, post: bool = False) -> Any:
-    method = "POST" if post else "GET"
-    data = b"{}" if post else None
-    headers = {"Content-Type": "application/json"}
-    req = urllib.request.Request(sim.url + path, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def nb_truth(sim: RunningSimulator) -> dict[str, Any]:
-    result: dict[str, Any] = control(sim, "/_sim/truth")["nationbuilder"]
+    result: dict[str, Any] = truth(sim)["nationbuilder"]
     return result
 
 
@@ -71,18 +61,9 @@ def members(sim: RunningSimulator, list_id: int | None) -> set[int]:
     return {signup_id for lid, signup_id in pairs if lid == list_id}
 
 
-def reset_stats(sim: RunningSimulator) -> None:
-    control(sim, "/_sim/stats/reset", post=True)
-
-
-def nb_requests(sim: RunningSimulator) -> int:
-    """Every NationBuilder request since the last reset."""
-    return int(control(sim, "/_sim/stats")["requests"].get("nationbuilder", 0))
-
-
 def writes(sim: RunningSimulator) -> dict[str, int]:
     """NationBuilder requests that change something, by route, since the last reset."""
-    by_route: dict[str, int] = control(sim, "/_sim/stats")["by_route"]
+    by_route: dict[str, int] = stats(sim)["by_route"]
     return {
         route: count
         for route, count in by_route.items()
@@ -90,20 +71,7 @@ def writes(sim: RunningSimulator) -> dict[str, int]:
     }
 
 
-def query_rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def nb_get(sim: RunningSimulator, path: str) -> Any:
-    """An authorized GET on the simulated nation (reads are not what the tests count)."""
-    headers = {"Authorization": f"Bearer {sim.config.nb_token}"}
-    req = urllib.request.Request(sim.nationbuilder_url + path, headers=headers)
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def nb_list(sim: RunningSimulator, slug: str) -> dict[str, Any] | None:
     """A list as v1 prints it (the nation has only a few, so one page holds them)."""
-    page = nb_get(sim, "/api/v1/lists?limit=100")
+    page = nb_get(sim, "/api/v1/lists?limit=100", token=sim.config.nb_token).json()
     return next((row for row in page["results"] if row["slug"] == slug), None)

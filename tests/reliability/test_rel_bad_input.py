@@ -8,21 +8,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import FirstNight
-from rel_helpers import (
-    assert_matches_truth,
-    assert_one_clear_line,
-    civic_etl,
-    cli_env,
-    compare,
-    configure,
-    control,
-    local_cursors,
-    simulator,
-    truth,
-)
 
 from simulator.bad_input import HUGE_LENGTH, ODD_TEXT
+from tests.support.cli import assert_one_clear_line, cli_env, run_cli
+from tests.support.nights import FirstNight, night_simulator
+from tests.support.simulator import configure, control, truth
+from tests.support.warehouse import assert_matches_truth, compare, local_cursors
 
 NB, AN = "nationbuilder", "action_network"
 
@@ -79,9 +70,9 @@ def one(warehouse: Path, sql: str, params: list[Any] | None = None) -> Any:
 def test_readable_oddities_load_exactly(tmp_path: Path) -> None:
     """New fields, huge and odd strings, numbers as text, an overlapping page and bodies that
     are HTML twice before they are JSON: every row lands once, every value as it was sent."""
-    with simulator(bad_input=READABLE) as sim:
+    with night_simulator(bad_input=READABLE) as sim:
         warehouse = tmp_path / "w.duckdb"
-        result = civic_etl("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
+        result = run_cli("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
         assert result.returncode == 0, result.stderr[-3000:]
         assert_matches_truth(warehouse, sim)
         applied = control(sim, "/_sim/stats")["bad_input"]
@@ -109,9 +100,9 @@ def test_readable_oddities_load_exactly(tmp_path: Path) -> None:
 def test_an_unreadable_page_stops_the_run_naming_resource_page_and_problem(
     kind: str, tmp_path: Path
 ) -> None:
-    with simulator(bad_input=unreadable(kind)) as sim:
+    with night_simulator(bad_input=unreadable(kind)) as sim:
         warehouse = tmp_path / "w.duckdb"
-        result = civic_etl("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
+        result = run_cli("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
     assert_one_clear_line(result, 1, *expected_line(kind))
     landed = one(
         warehouse,
@@ -129,11 +120,11 @@ def test_an_empty_page_on_a_later_night_fails_it_and_the_next_night_loses_nothin
     warehouse = first_night.second_night(tmp_path, fraction=0.3)
     cursors = {api: local_cursors(warehouse, api) for api in (NB, AN)}
     configure(first_night.sim, bad_input=unreadable("empty_page"))
-    failed = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    failed = run_cli("run", "--warehouse", str(warehouse), env=first_night.env)
     assert_one_clear_line(failed, 1, *expected_line("empty_page"))
     assert {api: local_cursors(warehouse, api) for api in (NB, AN)} == cursors
     configure(first_night.sim, bad_input=[])
-    next_night = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    next_night = run_cli("run", "--warehouse", str(warehouse), env=first_night.env)
     assert next_night.returncode == 0, next_night.stderr[-3000:]
     assert_matches_truth(warehouse, first_night.sim)
 
@@ -144,7 +135,7 @@ def test_an_empty_page_in_the_deletion_sweep_marks_no_live_row_deleted(
     warehouse = first_night.second_night(tmp_path)
     sweep = spec("empty_page", NB, "/api/v2/signups", query_contains="filter[id][gte]")
     configure(first_night.sim, bad_input=[sweep])
-    result = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    result = run_cli("run", "--warehouse", str(warehouse), env=first_night.env)
     applied = control(first_night.sim, "/_sim/stats")["bad_input"]
     configure(first_night.sim, bad_input=[])
     assert applied, "the sweep met the empty page"
@@ -164,12 +155,12 @@ def test_each_unreadable_page_on_a_later_night_then_recovery(
     cursors = local_cursors(warehouse, api)
     bad = [s for s in unreadable(kind) if s["api"] == api]
     configure(first_night.sim, bad_input=bad)
-    failed = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    failed = run_cli("run", "--warehouse", str(warehouse), env=first_night.env)
     line = expected_line(kind)
     assert_one_clear_line(failed, 1, *(line[:2] if api == NB else line[2:]))
     assert local_cursors(warehouse, api) == cursors
     configure(first_night.sim, bad_input=[])
-    next_night = civic_etl("run", "--warehouse", str(warehouse), env=first_night.env)
+    next_night = run_cli("run", "--warehouse", str(warehouse), env=first_night.env)
     assert next_night.returncode == 0, next_night.stderr[-3000:]
     assert_matches_truth(warehouse, first_night.sim)
 
@@ -183,9 +174,9 @@ def test_bodies_that_never_parse_fail_after_the_retries_naming_page_and_parser_e
         spec("malformed_json", NB, "/api/v2/signups", 2),
         spec("lone_surrogate", AN, "/people", 2),
     ]
-    with simulator(bad_input=bad) as sim:
+    with night_simulator(bad_input=bad) as sim:
         warehouse = tmp_path / "w.duckdb"
-        result = civic_etl("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
+        result = run_cli("run", "--warehouse", str(warehouse), env=cli_env(sim, tmp_path))
     assert_one_clear_line(
         result,
         1,

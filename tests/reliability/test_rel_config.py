@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_helpers import assert_one_clear_line, civic_etl, cli_env, simulator
 
 from simulator.server import RunningSimulator
+from tests.support.cli import assert_one_clear_line, cli_env, run_cli
+from tests.support.nights import night_simulator
 
 NB_ENV, AN_ENV = "SOURCES__NATIONBUILDER__", "SOURCES__ACTION_NETWORK__"
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSimulator]:
-    with simulator(nb_signups=120, nb_donations=40, an_people=60, an_actions=90) as running:
+    with night_simulator(nb_signups=120, nb_donations=40, an_people=60, an_actions=90) as running:
         yield running
 
 
@@ -32,7 +33,7 @@ def closed_port() -> int:
 def run(sim: RunningSimulator, tmp_path: Path, *args: str, **env: str) -> Any:
     if "--warehouse" not in args:
         args = (*args, "--warehouse", str(tmp_path / "w.duckdb"))
-    return civic_etl("run", *args, env=cli_env(sim, tmp_path, **env), timeout=180)
+    return run_cli("run", *args, env=cli_env(sim, tmp_path, **env))
 
 
 # (arguments, environment, exit code, what the line must say)

@@ -8,9 +8,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from rel_helpers import assert_matches_truth, civic_etl, cli_env, control, simulator
 
 from simulator.settings import FAULT_KINDS
+from tests.support.cli import cli_env, run_cli
+from tests.support.nights import night_simulator
+from tests.support.simulator import control
+from tests.support.warehouse import assert_matches_truth
 
 # Per request and kind; about one request in five fails once, some fail several times.
 FAULTS = {
@@ -37,13 +40,13 @@ def nights_with_faults(
 ) -> dict[str, Any]:
     """Run `nights` nights (a day of changes between them), each checked against the truth;
     the simulator's counters at the end."""
-    with simulator(faults=faults, **STALL, **LIMITS, **settings) as sim:
+    with night_simulator(faults=faults, **STALL, **LIMITS, **settings) as sim:
         env = cli_env(sim, tmp_path, **CLIENT)
         warehouse = tmp_path / "w.duckdb"
         for night in range(nights):
             if night:
                 control(sim, "/_sim/mutate", {"fraction": 0.05})
-            result = civic_etl("run", "--warehouse", str(warehouse), env=env)
+            result = run_cli("run", "--warehouse", str(warehouse), env=env)
             assert result.returncode == 0, result.stderr[-3000:]
             assert_matches_truth(warehouse, sim)
         stats: dict[str, Any] = control(sim, "/_sim/stats")

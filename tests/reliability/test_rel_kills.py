@@ -9,19 +9,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FirstNight
-from rel_helpers import (
-    analytics_snapshot,
-    assert_matches_truth,
-    civic_etl,
-    cursors_ahead,
-    expected_figures,
-    kill_when_served,
-    start_civic_etl,
-    truth,
-)
 
-# One point per stage of a run; see rel_killpoint.py for exactly where each one lands.
+from tests.support.cli import civic_etl, kill_when_served, start_civic_etl
+from tests.support.nights import FirstNight
+from tests.support.simulator import truth
+from tests.support.warehouse import analytics_snapshot, assert_matches_truth, cursors_ahead
+from tests.transforms.helpers import expected_figures
+
+# One point per stage of a run; see tests/support/killpoint.py for exactly where each one lands.
 FAST_POINTS = (
     "response:25",  # mid-extract, both sources paging
     "sql_job:2",  # mid-merge: some merged tables and dlt's state row landed, others not
@@ -48,7 +43,7 @@ SLOW_POINTS = (
 
 
 # The first seconds of a first run, when dlt is still making each pipeline's folder: see
-# rel_killpoint.py. A kill here once left a folder the next run could not read.
+# tests/support/killpoint.py. A kill here once left a folder the next run could not read.
 FIRST_RUN_POINTS = ("state:1", "extracted", "load_job:1")
 FIRST_RUN_SLOW_POINTS = (
     "pipeline:1",

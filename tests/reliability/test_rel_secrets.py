@@ -15,19 +15,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dlt.common.versioned_state import compress_state
-from rel_helpers import (
-    AN_KEY,
-    NB_TOKEN,
-    assert_one_clear_line,
-    civic_etl,
-    cli_env,
-    configure,
-    control,
-    secrets_in_warehouse,
-    simulator,
-)
 
 from simulator.server import RunningSimulator
+from tests.support.cli import assert_one_clear_line, cli_env, run_cli
+from tests.support.nights import AN_KEY, NB_TOKEN, night_simulator
+from tests.support.simulator import configure, control
+from tests.support.warehouse import secrets_in_warehouse
 
 WRONG = {
     "SOURCES__NATIONBUILDER__ACCESS_TOKEN": "nbtok-WRONG-4hT9sQ2mVx",
@@ -51,7 +44,7 @@ FAILURES: dict[str, tuple[dict[str, Any], dict[str, str], tuple[str, ...]]] = {
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSimulator]:
-    with simulator(nb_signups=250, nb_donations=90, an_people=80, an_actions=160) as running:
+    with night_simulator(nb_signups=250, nb_donations=90, an_people=80, an_actions=160) as running:
         yield running
 
 
@@ -69,7 +62,7 @@ def test_a_successful_run_keeps_credentials_out_of_everything(
     sim: RunningSimulator, log_format: str, tmp_path: Path
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
-    result = civic_etl(
+    result = run_cli(
         "run", "--warehouse", str(warehouse), "--log-format", log_format, env=cli_env(sim, tmp_path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -87,7 +80,7 @@ def test_a_failed_run_keeps_credentials_out_of_everything(
     warehouse = tmp_path / "w.duckdb"
     configure(sim, **settings)
     try:
-        result = civic_etl(
+        result = run_cli(
             "run",
             "--warehouse",
             str(warehouse),
@@ -128,7 +121,7 @@ def test_the_search_finds_a_secret_wherever_it_hides(tmp_path: Path) -> None:
 
 def test_the_simulator_counts_a_credential_sent_in_a_url() -> None:
     """What the `credentials_in_query == {}` checks above rely on."""
-    with simulator(nb_signups=20, nb_donations=5, an_people=10, an_actions=10) as tiny:
+    with night_simulator(nb_signups=20, nb_donations=5, an_people=10, an_actions=10) as tiny:
         url = f"{tiny.nationbuilder_url}/api/v2/signups?access_token={NB_TOKEN}"
         with urllib.request.urlopen(url, timeout=30) as reply:
             assert reply.status == 200

@@ -1,22 +1,15 @@
-"""A small blocking client for the API simulator, and walkers that page by the documented rules."""
+"""Walkers that page through the simulator by the documented rules, and record helpers."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from simulator.server import RunningSimulator
+from tests.support.simulator import an_get, an_url, nb_get, nb_url, with_params
 
-NB_TOKEN = "nb-test-token"
-AN_KEY = "an-test-key"
 NB_V2_RESOURCES = (
     "signups",
     "donations",
@@ -60,115 +53,6 @@ AN_SINGULAR = {
     "advocacy_campaigns": "advocacy_campaign",
     "tags": "tag",
 }
-# Small populations for tests that only exercise the guards.
-TINY: dict[str, Any] = {
-    "nb_signups": 60,
-    "nb_donations": 20,
-    "nb_lists": 3,
-    "an_people": 40,
-    "an_actions": 120,
-}
-
-
-@dataclass
-class Reply:
-    """One HTTP answer: status, headers (case-insensitive lookups via .header) and raw body."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def request(
-    url: str,
-    *,
-    method: str = "GET",
-    headers: dict[str, str] | None = None,
-    data: bytes | None = None,
-    timeout: float = 10.0,
-) -> Reply:
-    """A blocking request that returns error statuses instead of raising on them."""
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
-            status, raw_headers = resp.status, resp.headers
-    except urllib.error.HTTPError as err:
-        body = err.read()
-        status, raw_headers = err.code, err.headers
-    return Reply(status, {k.lower(): v for k, v in raw_headers.items()}, body)
-
-
-def with_params(url: str, params: dict[str, Any] | None) -> str:
-    if not params:
-        return url
-    query = urllib.parse.urlencode({k: str(v) for k, v in params.items()}, safe="[]:,")
-    return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def nb_url(sim: RunningSimulator, path: str) -> str:
-    """NB links are paths relative to the nation (`/api/v2/...`): join them to the base."""
-    return path if path.startswith("http") else sim.nationbuilder_url + path
-
-
-def nb_get(
-    sim: RunningSimulator,
-    path: str,
-    params: dict[str, Any] | None = None,
-    token: str | None = NB_TOKEN,
-    timeout: float = 10.0,
-) -> Reply:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return request(with_params(nb_url(sim, path), params), headers=headers, timeout=timeout)
-
-
-def an_url(sim: RunningSimulator, path: str) -> str:
-    return path if path.startswith("http") else sim.action_network_url + path
-
-
-def an_get(
-    sim: RunningSimulator,
-    path: str,
-    params: dict[str, Any] | None = None,
-    key: str | None = AN_KEY,
-    timeout: float = 10.0,
-) -> Reply:
-    headers = {"OSDI-API-Token": key} if key else {}
-    return request(with_params(an_url(sim, path), params), headers=headers, timeout=timeout)
-
-
-def control(sim: RunningSimulator, path: str, payload: Any = None) -> Any:
-    """GET (no payload) or POST JSON to a `/_sim/...` control route; returns the JSON answer."""
-    if payload is None and not path.endswith(("mutate", "reset")):
-        reply = request(sim.url + path)
-    else:
-        data = json.dumps(payload if payload is not None else {}).encode()
-        headers = {"Content-Type": "application/json"}
-        reply = request(sim.url + path, method="POST", headers=headers, data=data, timeout=60)
-    assert reply.status == 200, (path, reply.status, reply.body[:300])
-    return reply.json()
-
-
-def truth(sim: RunningSimulator) -> dict[str, Any]:
-    result: dict[str, Any] = control(sim, "/_sim/truth")
-    return result
-
-
-@contextmanager
-def configured(sim: RunningSimulator, **changes: Any) -> Iterator[None]:
-    """Change simulator settings for a block, then put the previous values back."""
-    before = control(sim, "/_sim/config")
-    control(sim, "/_sim/config", changes)
-    try:
-        yield
-    finally:
-        control(sim, "/_sim/config", {key: before[key] for key in changes})
 
 
 # ---- NationBuilder walkers ------------------------------------------------------------------

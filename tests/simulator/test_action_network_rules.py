@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.simulator.helpers import an_get, an_id, configured, walk_an
+from tests.simulator.helpers import an_id, walk_an
+from tests.support.simulator import an_get, configured
 
 
 def stamp(text: str) -> float:

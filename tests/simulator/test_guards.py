@@ -16,7 +16,7 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from tests.simulator.helpers import TINY, Reply, an_get, configured, control, nb_get, request
+from tests.support.simulator import TINY, Reply, an_get, configured, control, nb_get, request
 
 NB_UNAUTHORIZED = {
     "code": "unauthorized",

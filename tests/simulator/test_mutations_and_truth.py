@@ -11,17 +11,8 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from tests.simulator.helpers import (
-    TINY,
-    an_id,
-    control,
-    iso_utc,
-    nb_get,
-    nb_ids,
-    truth,
-    walk_an,
-    walk_nb,
-)
+from tests.simulator.helpers import an_id, iso_utc, nb_ids, walk_an, walk_nb
+from tests.support.simulator import TINY, control, nb_get, truth
 
 INCREMENTAL = ("signups", "donations", "event_rsvps", "memberships", "petition_signatures")
 

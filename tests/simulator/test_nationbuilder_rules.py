@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.simulator.helpers import iso_utc, nb_get, nb_ids, nb_time, walk_nb, walk_nb_v1
+from tests.simulator.helpers import iso_utc, nb_ids, nb_time, walk_nb, walk_nb_v1
+from tests.support.simulator import nb_get
 
 
 def page(sim: RunningSimulator, path: str, **params: Any) -> dict[str, Any]:

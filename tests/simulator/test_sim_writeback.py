@@ -11,7 +11,8 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from tests.simulator.helpers import (
+from tests.simulator.helpers import walk_nb, walk_nb_v1
+from tests.support.simulator import (
     NB_TOKEN,
     TINY,
     Reply,
@@ -20,8 +21,6 @@ from tests.simulator.helpers import (
     nb_url,
     request,
     truth,
-    walk_nb,
-    walk_nb_v1,
 )
 
 

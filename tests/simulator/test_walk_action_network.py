@@ -11,12 +11,12 @@ from tests.simulator.helpers import (
     AN_NESTED,
     AN_SINGULAR,
     AN_TOP_LEVEL,
-    an_get,
     an_id,
     cents,
     href_uuid,
     walk_an,
 )
+from tests.support.simulator import an_get
 
 
 def test_people_walk_matches_truth_with_the_live_paging_quirks(

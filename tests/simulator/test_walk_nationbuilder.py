@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.simulator.helpers import NB_V2_RESOURCES, nb_get, nb_ids, walk_nb, walk_nb_v1
+from tests.simulator.helpers import NB_V2_RESOURCES, nb_ids, walk_nb, walk_nb_v1
+from tests.support.simulator import nb_get
 
 FOREIGN_KEYS = {
     "signup_id", "recruiter_id", "author_id", "page_id", "tag_id", "event_id", "petition_id",

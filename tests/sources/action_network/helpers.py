@@ -15,7 +15,7 @@ from simulator.server import RunningSimulator
 from sources.action_network import action_network_source
 from sources.action_network.settings import NESTED, PER_PAGE, STANDALONE
 from sources.http import ApiClient, ApiSettings, ApiStats, ClientRegistry, action_network_settings
-from tests.simulator.helpers import AN_KEY, an_get, control
+from tests.support.simulator import AN_KEY, an_get
 
 DATASET = "action_network"
 PARENT_KEYS = {spec.child.name: (spec.parent.name, spec.parent_key) for spec in NESTED}
@@ -88,15 +88,6 @@ def mismatches(pipeline: dlt.Pipeline, truth: dict[str, Any]) -> dict[str, tuple
         if ids != expected["ids"]:
             wrong[table] = (len(ids), expected["count"])
     return wrong
-
-
-def sim_requests(sim: RunningSimulator) -> int:
-    """Action Network requests the simulator served since the last reset."""
-    return int(control(sim, "/_sim/stats")["requests"].get("action_network", 0))
-
-
-def reset_stats(sim: RunningSimulator) -> None:
-    control(sim, "/_sim/stats/reset", {})
 
 
 def pages(records: int) -> int:

@@ -14,7 +14,6 @@ from simulator.settings import SimConfig
 from sources.action_network import action_network_source
 from sources.action_network.settings import CONCURRENCY
 from sources.http import ApiError, AuthError, ClientRegistry
-from tests.simulator.helpers import configured, control, truth
 from tests.sources.action_network.helpers import (
     SMALL,
     FullLoad,
@@ -26,10 +25,9 @@ from tests.sources.action_network.helpers import (
     mismatches,
     orphans,
     query,
-    reset_stats,
     run_source,
-    sim_requests,
 )
+from tests.support.simulator import configured, control, requests_served, reset_stats, truth
 
 
 def test_full_load_tables_equal_truth(full_load: FullLoad) -> None:
@@ -97,12 +95,12 @@ def test_second_run_after_mutation_fetches_only_changes(
     pipeline = make_pipeline(tmp_path)
     reset_stats(small_sim)
     run_source(pipeline, small_sim)
-    first = sim_requests(small_sim)
+    first = requests_served(small_sim, "action_network")
     summary = control(small_sim, "/_sim/mutate", {"fraction": 0.05})["action_network"]
     reset_stats(small_sim)
     registry = ClientRegistry()
     run_source(pipeline, small_sim, registry=registry)
-    second = sim_requests(small_sim)
+    second = requests_served(small_sim, "action_network")
     changed_people = summary["people"]["updated"] + summary["people"]["added"]
     people_read = registry.stats()[0]["resources"]["people"]["records"]
     assert second <= 0.4 * first, (second, first)
@@ -212,7 +210,7 @@ def test_large_full_load_equals_truth_within_request_budget(dialect: str, tmp_pa
         pipeline = make_pipeline(tmp_path)
         reset_stats(sim)
         run_source(pipeline, sim)
-        requests = sim_requests(sim)
+        requests = requests_served(sim, "action_network")
         expected = truth(sim)
         an = expected["action_network"]
         assert an["people"]["count"] >= 20_000

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import duckdb
 import pytest
 from yarl import URL
 
 from pipelines.extract import SourceRun, run_sources
-from simulator.server import RunningSimulator, serve_in_thread
-from simulator.settings import SimConfig
+from simulator.server import RunningSimulator
 from sources.http import ApiSettings, ClientRegistry
+from tests.support import simulator as support
+from tests.support.simulator import NB_TOKEN, reset_stats
+from tests.support.warehouse import pipeline_folder, query
 
-NB_TOKEN = "nb-test-token"
 SCHEMA = "nationbuilder"
 ENV = "SOURCES__NATIONBUILDER__"
 # The issue's fast population: 3k signups, 1k donations, 30 lists. Action Network is not
@@ -43,62 +43,30 @@ REPLACED = ("signup_tags", "events", "petitions", "lists")
 @contextmanager
 def simulator(**settings: Any) -> Iterator[RunningSimulator]:
     """A simulator of the test's own; rate limits off (no RateLimit headers) unless asked."""
-    config = SimConfig(**{"rate_limits": False, **NO_AN, **settings})
-    with serve_in_thread(config) as running:
+    with support.simulator(**{**NO_AN, **settings}) as running:
         yield running
 
 
-def control(sim: RunningSimulator, path: str, payload: Any = None) -> Any:
-    """GET (no payload) or POST JSON to a `/_sim/...` control route; the JSON answer."""
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        sim.url + path,
-        data=data,
-        method="GET" if data is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read())
-
-
 def truth(sim: RunningSimulator) -> dict[str, Any]:
-    result: dict[str, Any] = control(sim, "/_sim/truth")["nationbuilder"]
-    return result
+    """The nation's part of the simulator's truth."""
+    return support.truth(sim)["nationbuilder"]  # type: ignore[no-any-return]
 
 
 def mutate(
     sim: RunningSimulator, fraction: float, delete_fraction: float | None = None
 ) -> dict[str, Any]:
-    body: dict[str, float] = {"fraction": fraction}
-    if delete_fraction is not None:
-        body["delete_fraction"] = delete_fraction
-    summary: dict[str, Any] = control(sim, "/_sim/mutate", body)
-    return summary["nationbuilder"]
-
-
-def reset_stats(sim: RunningSimulator) -> None:
-    control(sim, "/_sim/stats/reset", {})
-
-
-def sim_stats(sim: RunningSimulator) -> dict[str, dict[str, int]]:
-    stats: dict[str, dict[str, int]] = control(sim, "/_sim/stats")
-    return stats
+    return support.mutate(sim, fraction, delete_fraction)["nationbuilder"]  # type: ignore[no-any-return]
 
 
 def nb_requests(sim: RunningSimulator) -> int:
     """NationBuilder requests the simulator served since the last stats reset."""
-    return int(sim_stats(sim)["requests"].get("nationbuilder", 0))
+    return support.requests_served(sim, "nationbuilder")
 
 
 def nb_get(
     sim: RunningSimulator, path: str, params: dict[str, Any] | None = None, token: str = NB_TOKEN
 ) -> Any:
-    query = f"?{urllib.parse.urlencode(params, safe='[]:,')}" if params else ""
-    request = urllib.request.Request(
-        sim.nationbuilder_url + path + query, headers={"Authorization": f"Bearer {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    return support.nb_get(sim, path, params, token=token).json()
 
 
 def oauth_refresh(sim: RunningSimulator, refresh_token: str) -> dict[str, Any]:
@@ -164,34 +132,15 @@ def run_nb(
     return result
 
 
-def pipeline_state_dir(warehouse: Path) -> Path:
-    """Where run_sources keeps dlt's working state for this warehouse."""
-    return warehouse.parent / ".civic-etl" / warehouse.stem
-
-
 def resource_cursors(warehouse: Path) -> dict[str, Any]:
     """Each NB resource's saved cursor, read from dlt's local state file."""
-    state_file = pipeline_state_dir(warehouse) / "pipelines" / "civic_nationbuilder" / "state.json"
+    state_file = pipeline_folder(warehouse, "nationbuilder") / "state.json"
     state = json.loads(state_file.read_text())
     resources = state.get("sources", {}).get(SCHEMA, {}).get("resources", {})
     return {name: value.get("cursor") for name, value in resources.items()}
 
 
 # ---- reading the warehouse -------------------------------------------------------------------
-@contextmanager
-def connect(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(warehouse))
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with connect(warehouse) as con:
-        return [tuple(row) for row in con.execute(sql, params or []).fetchall()]
-
-
 def column_types(warehouse: Path, table: str) -> dict[str, str]:
     rows = query(
         warehouse,

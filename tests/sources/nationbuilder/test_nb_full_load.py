@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from nb_helpers import (
     FAST,
@@ -19,13 +20,11 @@ from nb_helpers import (
     RequestLog,
     column_types,
     configure,
-    connect,
     id_listing_cost,
     mismatches,
     nb_get,
     nb_requests,
     query,
-    reset_stats,
     resource_cursors,
     run_nb,
     simulator,
@@ -36,6 +35,7 @@ from pipelines.extract import SourceRun
 from simulator.server import RunningSimulator
 from sources.nationbuilder import schemas
 from sources.nationbuilder.settings import COLLECTIONS
+from tests.support.simulator import reset_stats
 
 DECLARED = {spec.name: spec.columns for spec in COLLECTIONS} | {"lists": schemas.LISTS}
 
@@ -208,7 +208,7 @@ def test_values_read_back_as_the_api_sent_them(first_load: FirstLoad, collection
     """Every attribute of a page of records, typed: ids, cents, flags, times, dates, JSON."""
     page = nb_get(first_load.sim, f"/api/v2/{collection}", {"page[size]": 50, "sort": "id"})
     types = column_types(first_load.warehouse, collection)
-    with connect(first_load.warehouse) as con:
+    with duckdb.connect(str(first_load.warehouse)) as con:
         for record in page["data"]:
             row = _flat(record)
             names = sorted(row)

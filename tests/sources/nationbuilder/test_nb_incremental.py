@@ -19,7 +19,6 @@ from nb_helpers import (
     RequestLog,
     assert_deletions_marked,
     configure,
-    control,
     first_run,
     id_listing_cost,
     live_pairs,
@@ -28,16 +27,16 @@ from nb_helpers import (
     nb_requests,
     oauth_refresh,
     query,
-    reset_stats,
     resource_cursors,
     run_nb,
-    sim_stats,
     simulator,
     truth,
 )
 
 from pipelines.extract import SourceRun
 from sources.nationbuilder.settings import COLLECTIONS
+from tests.support.simulator import control, reset_stats, stats
+from tests.support.warehouse import execute
 
 SWEPT = [spec.name for spec in COLLECTIONS if spec.sweeps_deletions]
 
@@ -250,9 +249,9 @@ def test_failed_run_moves_no_cursor_and_the_next_run_catches_up(
         failed = run_nb(warehouse, ok=False)
         assert failed.error is not None
         assert "401 token_expired" in failed.error and "\n" not in failed.error
-        stats = sim_stats(sim)
-        assert stats["requests"]["nationbuilder"] > fail_after, "the run failed mid-way"
-        assert stats["unauthorized"].get("nationbuilder", 0) >= 1
+        served = stats(sim)
+        assert served["requests"]["nationbuilder"] > fail_after, "the run failed mid-way"
+        assert served["unauthorized"].get("nationbuilder", 0) >= 1
 
         assert resource_cursors(warehouse) == cursors
         assert query(warehouse, f"select count(*) from {SCHEMA}._dlt_loads")[0] == (loads,)
@@ -277,10 +276,10 @@ def test_failed_load_is_landed_before_the_next_extract(
         first_run(sim, warehouse)
         mutate(sim, 0.05)
         expected = truth(sim)
-        query(warehouse, f"alter table {SCHEMA}.signups rename to signups_away")
+        execute(warehouse, f"alter table {SCHEMA}.signups rename to signups_away")
         failed = run_nb(warehouse, ok=False)
         assert failed.error is not None and "\n" not in failed.error
-        query(warehouse, f"alter table {SCHEMA}.signups_away rename to signups")
+        execute(warehouse, f"alter table {SCHEMA}.signups_away rename to signups")
 
         run_nb(warehouse)
         assert mismatches(warehouse, expected) == {}

@@ -15,12 +15,13 @@ from nb_helpers import (
     mismatches,
     mutate,
     query,
-    reset_stats,
     run_nb,
-    sim_stats,
     simulator,
     truth,
 )
+
+from tests.support.simulator import reset_stats, stats
+from tests.support.warehouse import execute
 
 LIST_COLUMNS = "id, name, slug, author_id, signups_count"
 # 30 lists of 0-20% of 1.5k signups: every list shape, at half the cost of the 3k population.
@@ -50,12 +51,12 @@ def test_v1_and_v2_lists_land_the_same_tables(
                 mutate(sim, 0.02)  # changes two lists' members and deletes signups
             reset_stats(sim)
             _run(monkeypatch, v1, "v1")
-            routes = sim_stats(sim)["by_route"]
+            routes = stats(sim)["by_route"]
             assert routes.get("nationbuilder GET /api/v1/lists", 0) >= 1
             assert "nationbuilder GET /api/v2/lists/{list_id}/signups" not in routes
             reset_stats(sim)
             _run(monkeypatch, v2, "v2")
-            routes = sim_stats(sim)["by_route"]
+            routes = stats(sim)["by_route"]
             assert "nationbuilder GET /api/v1/lists" not in routes
             expected = truth(sim)
 
@@ -96,7 +97,7 @@ def test_members_of_a_deleted_list_are_marked_deleted(
     with simulator(**SMALL) as sim:
         configure(monkeypatch, sim, tmp_path)
         run_nb(warehouse)
-        query(
+        execute(
             warehouse,
             f"insert into {SCHEMA}.list_signups (list_id, signup_id, _dlt_load_id) "
             "values (999, 1, 'gone'), (999, 2, 'gone')",

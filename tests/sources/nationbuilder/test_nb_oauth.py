@@ -7,17 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from nb_helpers import (
-    configure,
-    mismatches,
-    nb_get,
-    pipeline_state_dir,
-    reset_stats,
-    run_nb,
-    sim_stats,
-    simulator,
-    truth,
-)
+from nb_helpers import configure, mismatches, nb_get, run_nb, simulator, truth
+
+from pipelines.workdir import pipelines_dir
+from tests.support.simulator import reset_stats, stats
 
 CLIENT = {"client_id": "sim-client", "client_secret": "sim-secret"}
 REFRESH_TOKEN = "nb-refresh-token"
@@ -45,10 +38,10 @@ def test_expired_token_is_refreshed_and_kept_out_of_the_warehouse(
         cache = configure(monkeypatch, sim, tmp_path, refresh_token=REFRESH_TOKEN, **CLIENT)
         reset_stats(sim)
         run_nb(warehouse)
-        stats = sim_stats(sim)
-        assert stats["by_route"].get("nationbuilder POST /oauth/token") == 1, "refreshed once"
-        assert stats["unauthorized"]["nationbuilder"] >= 1, "the token did expire mid-run"
-        served = stats["requests"]["nationbuilder"] - stats["unauthorized"]["nationbuilder"] - 1
+        seen = stats(sim)
+        assert seen["by_route"].get("nationbuilder POST /oauth/token") == 1, "refreshed once"
+        assert seen["unauthorized"]["nationbuilder"] >= 1, "the token did expire mid-run"
+        served = seen["requests"]["nationbuilder"] - seen["unauthorized"]["nationbuilder"] - 1
         assert 20 < served <= 40, "one expiry: the run needs between one and two tokens' worth"
         assert mismatches(warehouse, truth(sim)) == {}
 
@@ -66,15 +59,15 @@ def test_expired_token_is_refreshed_and_kept_out_of_the_warehouse(
             CLIENT["client_secret"],
             sim.config.nb_token,
         ]
-        assert _files_holding(pipeline_state_dir(warehouse), secrets) == {}
+        assert _files_holding(pipelines_dir(warehouse).parent, secrets) == {}
         assert _files_holding(tmp_path, secrets) == {"nb_tokens.json": secrets[:2]}
 
         # The next run starts from the cached tokens (the configured refresh token is spent).
         reset_stats(sim)
         run_nb(warehouse)
         assert mismatches(warehouse, truth(sim)) == {}
-        assert sim_stats(sim)["by_route"].get("nationbuilder POST /oauth/token", 0) >= 1
-        assert _files_holding(pipeline_state_dir(warehouse), secrets) == {}
+        assert stats(sim)["by_route"].get("nationbuilder POST /oauth/token", 0) >= 1
+        assert _files_holding(pipelines_dir(warehouse).parent, secrets) == {}
 
 
 def test_expired_token_without_client_credentials_fails_in_one_line(

@@ -14,13 +14,13 @@ from nb_helpers import (
     mismatches,
     mutate,
     nb_requests,
-    reset_stats,
     run_nb,
     simulator,
     truth,
 )
 
 from sources.nationbuilder.settings import COLLECTIONS
+from tests.support.simulator import reset_stats
 
 LARGE = {"nb_signups": 50_000, "nb_donations": 20_000, "nb_lists": 30}
 

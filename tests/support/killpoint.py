@@ -1,4 +1,4 @@
-"""`civic-etl` that SIGKILLs itself at a chosen point: `python rel_killpoint.py POINT[:N] ARGS...`.
+"""`civic-etl` that SIGKILLs itself at a chosen point: `python -m tests.support.killpoint ...`.
 
 A kill from outside lands wherever the run happens to be; these land exactly where a crash hurts
 most, so each can be asserted on. The process dies as a power cut would: no finally blocks, no

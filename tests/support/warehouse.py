@@ -1,17 +1,15 @@
-"""Shared helpers of the reliability tests: simulator control, `civic-etl` runs, truth checks."""
+"""The warehouse as tests read it: live keys against the simulator's truth, cursors, secrets.
+
+`compare()` is the one definition of "the warehouse equals the truth" every end-to-end test uses:
+each raw collection's live keys, no duplicates, donation sums, and the marts' answers.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,177 +17,57 @@ from typing import Any
 
 import duckdb
 
-from simulator.server import RunningSimulator, serve_in_thread
-from simulator.settings import SimConfig
+from pipelines.workdir import pipelines_dir
+from simulator.server import RunningSimulator
+from sources.action_network.settings import NESTED as AN_NESTED
+from sources.action_network.settings import PEOPLE as AN_PEOPLE
+from sources.nationbuilder.settings import COLLECTIONS as NB_COLLECTIONS
+from tests.support.simulator import truth
 from tests.transforms.helpers import expected_figures, figures_of
+from warehouse.models import load_models
 
-REPO = Path(__file__).resolve().parents[2]
-KILLPOINT = Path(__file__).resolve().parent / "rel_killpoint.py"
-# Big enough for several pages per collection (NB 100 a page, AN 25), small enough for seconds.
-SIZES: dict[str, Any] = {
-    "nb_signups": 450,
-    "nb_donations": 180,
-    "nb_lists": 6,
-    "an_people": 140,
-    "an_actions": 320,
-}
-# Distinctive credentials, so a search for them cannot hit anything else.
-NB_TOKEN = "nbtok-7Q2xLr9VwE4kP0aZ"
-AN_KEY = "ankey-3Fh8Tz6MbY1cN5uD"
-MARTS = (
-    *("actions", "daily_activity", "donations"),
-    *("list_memberships", "people", "person_engagement"),
-)
+# The marts, as the transforms define them.
+MARTS = tuple(sorted(name for name, model in load_models().items() if model.layer == "marts"))
 # Incremental tables and the column their cursor follows (resource state key = table name).
 CURSORS = {
-    "nationbuilder": {
-        "signups": "updated_at",
-        "donations": "updated_at",
-        "signup_taggings": "created_at",
-        "event_rsvps": "updated_at",
-        "memberships": "updated_at",
-        "petition_signatures": "updated_at",
-        "paths": "updated_at",
-        "path_journeys": "updated_at",
-    },
+    "nationbuilder": {spec.name: spec.cursor for spec in NB_COLLECTIONS if spec.cursor},
     "action_network": dict.fromkeys(
-        ("people", "signatures", "attendances", "submissions", "donations", "outreaches"),
+        (AN_PEOPLE.name, *(spec.child.name for spec in AN_NESTED if spec.incremental)),
         "modified_at",
     ),
 }
 
 
-# ---- the simulator ---------------------------------------------------------------------------
-def sim_config(**settings: Any) -> SimConfig:
-    return SimConfig(**{**SIZES, "nb_token": NB_TOKEN, "an_keys": [AN_KEY], **settings})
+def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
 
 
-@contextmanager
-def simulator(**settings: Any) -> Iterator[RunningSimulator]:
-    """A simulator of the test's own, the reliability population and credentials by default."""
-    with serve_in_thread(sim_config(**{"rate_limits": False, **settings})) as running:
-        yield running
+def execute(warehouse: Path, sql: str) -> None:
+    """A statement that changes the warehouse (a test setting up a broken state)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql)
 
 
-def control(sim: RunningSimulator | str, path: str, body: Any = None) -> Any:
-    """GET (no body) or POST JSON to a `/_sim/...` route; the JSON answer."""
-    url = sim if isinstance(sim, str) else sim.url
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url + path,
-        data=data,
-        method="GET" if data is None else "POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read())
+def columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
-def truth(sim: RunningSimulator) -> dict[str, Any]:
-    result: dict[str, Any] = control(sim, "/_sim/truth")
-    return result
+def live_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int | None:
+    """Rows not marked deleted; None when the table does not exist."""
+    present = columns(con, schema, table)
+    if not present:
+        return None
+    where = " where deleted_at is null" if "deleted_at" in present else ""
+    row = con.execute(f'select count(*) from "{schema}"."{table}"{where}').fetchone()
+    return int(row[0]) if row else 0
 
 
-def configure(sim: RunningSimulator, **settings: Any) -> None:
-    control(sim, "/_sim/config", settings)
-
-
-# ---- civic-etl as a subprocess ---------------------------------------------------------------
-def cli_env(sim: RunningSimulator, tmp: Path, **extra: str) -> dict[str, str]:
-    """The environment a user would set, pointing both sources at the simulator."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "CIVIC_ETL"))}
-    env.update(
-        {
-            "SOURCES__NATIONBUILDER__BASE_URL": sim.nationbuilder_url,
-            "SOURCES__NATIONBUILDER__ACCESS_TOKEN": sim.config.nb_token,
-            "SOURCES__NATIONBUILDER__RATE_PER_SECOND": "500",
-            "SOURCES__NATIONBUILDER__TOKEN_CACHE": str(tmp / "nb_tokens.json"),
-            "SOURCES__ACTION_NETWORK__BASE_URL": sim.action_network_url,
-            "SOURCES__ACTION_NETWORK__API_KEY": sim.config.an_keys[0],
-            "SOURCES__ACTION_NETWORK__RATE_PER_SECOND": "500",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def command(args: Iterable[str], kill_at: str | None = None) -> list[str]:
-    """`civic-etl ARGS`, or the same run that SIGKILLs itself at a kill point."""
-    if kill_at is None:
-        return [sys.executable, "-m", "pipelines.cli", *args]
-    return [sys.executable, str(KILLPOINT), kill_at, *args]
-
-
-def civic_etl(
-    *args: str, env: dict[str, str], kill_at: str | None = None, timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command(args, kill_at),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def start_civic_etl(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        command(args),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def kill_when_served(
-    process: subprocess.Popen[str], sim: RunningSimulator, requests: int, timeout: float = 120
-) -> bool:
-    """SIGKILL the run once the simulator has served `requests` requests; False if it ended."""
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        served = sum(control(sim, "/_sim/stats")["requests"].values())
-        if served >= requests:
-            process.send_signal(signal.SIGKILL)
-            process.communicate(timeout=30)
-            return True
-        time.sleep(0.02)
-    process.communicate(timeout=240)
-    return False
-
-
-def error_lines(stderr: str) -> list[str]:
-    """The run's error lines, text (`civic-etl: error: ...`) or JSON (`"event": "error"`)."""
-    found = []
-    for line in stderr.splitlines():
-        if line.startswith("civic-etl: error:"):
-            found.append(line)
-        elif line.startswith("{") and '"event": "error"' in line:
-            found.append(json.loads(line)["message"])
-    return found
-
-
-def assert_one_clear_line(
-    result: subprocess.CompletedProcess[str], code: int, *needles: str
-) -> str:
-    """Exit `code`, no traceback or asyncio noise, and exactly one error line saying `needles`."""
-    assert result.returncode == code, (result.returncode, result.stderr[-3000:])
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    assert "asynchronous generator" not in result.stderr, result.stderr[-3000:]
-    assert "Task exception" not in result.stderr, result.stderr[-3000:]
-    errors = error_lines(result.stderr)
-    assert len(errors) == 1, result.stderr[-3000:]
-    assert error_lines(result.stderr.strip().splitlines()[-1]), "the error is the last line"
-    for needle in needles:
-        assert needle in errors[0], (needle, errors[0])
-    return errors[0]
-
-
-# ---- the warehouse against the truth ---------------------------------------------------------
 @dataclass
 class Diff:
     """How a warehouse differs from the simulator's truth: nothing, when the run was right."""
@@ -211,23 +89,14 @@ class Diff:
             )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
 def _live(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, key: str
 ) -> tuple[set[Any], int]:
     """Keys of the rows not marked deleted, and how many keys appear more than once."""
-    columns = _columns(con, schema, table)
-    if not columns:
+    present = columns(con, schema, table)
+    if not present:
         return set(), 0
-    where = "where deleted_at is null" if "deleted_at" in columns else ""
+    where = "where deleted_at is null" if "deleted_at" in present else ""
     rows = con.execute(f"select {key} from {schema}.{table} {where}").fetchall()
     dupes = con.execute(
         f"select count(*) - count(distinct ({key})) from {schema}.{table}"
@@ -280,7 +149,7 @@ def assert_matches_truth(warehouse: Path, sim: RunningSimulator) -> Diff:
 
 def mart_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The marts' answers to what `/_sim/truth["analytics"]` answers (empty without marts)."""
-    return figures_of(con) if _columns(con, "analytics", "people") else {}
+    return figures_of(con) if columns(con, "analytics", "people") else {}
 
 
 def analytics_snapshot(warehouse: Path) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -295,9 +164,9 @@ def analytics_snapshot(warehouse: Path) -> tuple[tuple[str, ...], dict[str, Any]
         return tuple(name for (name,) in tables), mart_figures(con)
 
 
-# ---- dlt state: where each incremental resource would start next -----------------------------
+# ---- dlt state: where each incremental resource would start next ----------------------------
 def pipeline_folder(warehouse: Path, source: str) -> Path:
-    return warehouse.parent / ".civic-etl" / warehouse.stem / "pipelines" / f"civic_{source}"
+    return pipelines_dir(warehouse) / f"civic_{source}"
 
 
 def _resource_cursors(state: dict[str, Any], source: str) -> dict[str, str]:
@@ -323,7 +192,7 @@ def destination_cursors(warehouse: Path, source: str) -> dict[str, str]:
     from dlt.common.versioned_state import decompress_state
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not _columns(con, source, "_dlt_pipeline_state"):
+        if not columns(con, source, "_dlt_pipeline_state"):
             return {}
         row = con.execute(
             f"select s.state from {source}._dlt_pipeline_state as s "
@@ -346,7 +215,7 @@ def cursors_ahead(warehouse: Path) -> list[str]:
     A cursor ahead of the warehouse means the next run would skip rows: the destination's copy
     must never be ahead, and the local one only while a pending package holds those rows.
     """
-    problems = []
+    problems: list[str] = []
     if not warehouse.exists():
         return problems
     for source, tables in CURSORS.items():
@@ -357,7 +226,7 @@ def cursors_ahead(warehouse: Path) -> list[str]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             newest = {}
             for table, column in tables.items():
-                if column in _columns(con, source, table):
+                if column in columns(con, source, table):
                     row = con.execute(f"select max({column}) from {source}.{table}").fetchone()
                     newest[table] = row[0] if row else None
         pending = pending_packages(warehouse, source)
@@ -406,11 +275,11 @@ def secrets_in_warehouse(warehouse: Path, secrets: Iterable[str]) -> list[str]:
     if not warehouse.exists():
         return found
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = con.execute(
+        text_columns = con.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
             "where data_type in ('VARCHAR', 'JSON')"
         ).fetchall()
-        for schema, table, column in columns:
+        for schema, table, column in text_columns:
             for secret in secrets:
                 row = con.execute(
                     f'select count(*) from "{schema}"."{table}" '
@@ -425,17 +294,13 @@ def secrets_in_warehouse(warehouse: Path, secrets: Iterable[str]) -> list[str]:
         ).fetchall():
             states = con.execute(f"select state from {schema}._dlt_pipeline_state").fetchall()
             for (state,) in states:
-                text = json.dumps(decompress_state(state))
-                found += [f"{schema} state: {s[:6]}..." for s in secrets if s in text]
+                stored = json.dumps(decompress_state(state))
+                found += [f"{schema} state: {s[:6]}..." for s in secrets if s in stored]
     return found
 
 
 def copy_warehouse(source: Path, target: Path) -> None:
     """A warehouse and its dlt folder, copied: the same starting point for several runs."""
-    import shutil
-
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source, target)
-    shutil.copytree(
-        source.parent / ".civic-etl" / source.stem, target.parent / ".civic-etl" / target.stem
-    )
+    shutil.copytree(pipelines_dir(source).parent, pipelines_dir(target).parent)

@@ -1,25 +1,40 @@
-"""One simulator and one clean first night, shared by the reliability tests that start from it."""
+"""Nights of the nightly job: the population and credentials the end-to-end tests run against.
+
+A first night (one clean run) is made once per session and copied for each test that starts
+from it; `second_night()` puts the simulator back at that night plus a day of changes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from rel_helpers import (
-    MARTS,
-    analytics_snapshot,
-    civic_etl,
-    cli_env,
-    configure,
-    control,
-    copy_warehouse,
-    simulator,
-)
-
 from simulator.server import RunningSimulator
+from tests.support.cli import civic_etl, cli_env
+from tests.support.simulator import configure, mutate, reset, simulator
+from tests.support.warehouse import MARTS, analytics_snapshot, copy_warehouse
+
+# Big enough for several pages per collection (NB 100 a page, AN 25), small enough for seconds.
+SIZES: dict[str, Any] = {
+    "nb_signups": 450,
+    "nb_donations": 180,
+    "nb_lists": 6,
+    "an_people": 140,
+    "an_actions": 320,
+}
+# Distinctive credentials, so a search for them cannot hit anything else.
+NB_TOKEN = "nbtok-7Q2xLr9VwE4kP0aZ"
+AN_KEY = "ankey-3Fh8Tz6MbY1cN5uD"
+
+
+@contextmanager
+def night_simulator(**settings: Any) -> Iterator[RunningSimulator]:
+    """A simulator of the nightly population and credentials (rate limits off unless asked)."""
+    with simulator(**{**SIZES, "nb_token": NB_TOKEN, "an_keys": [AN_KEY], **settings}) as sim:
+        yield sim
 
 
 @dataclass
@@ -35,24 +50,24 @@ class FirstNight:
         """A copy of the first night's warehouse, with the simulator back at that night plus a
         day of changes (updates, additions, deletions): the next run is incremental."""
         configure(self.sim, bad_input=[], faults={})
-        control(self.sim, "/_sim/reset", {})
+        reset(self.sim)
         warehouse = folder / "w.duckdb"
         copy_warehouse(self.warehouse, warehouse)
-        control(self.sim, "/_sim/mutate", {"fraction": fraction})
+        mutate(self.sim, fraction)
         return warehouse
 
     def first_of_its_kind(self, folder: Path) -> Path:
         """An empty warehouse, with the simulator back at the first night: a first run."""
         configure(self.sim, bad_input=[], faults={})
-        control(self.sim, "/_sim/reset", {})
+        reset(self.sim)
         folder.mkdir(parents=True, exist_ok=True)
         return folder / "w.duckdb"
 
 
-@pytest.fixture(scope="session")
-def first_night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstNight]:
-    root = tmp_path_factory.mktemp("first_night")
-    with simulator() as sim:
+@contextmanager
+def run_first_night(root: Path) -> Iterator[FirstNight]:
+    """One clean run of the whole job, as a process of its own, into `root/w.duckdb`."""
+    with night_simulator() as sim:
         warehouse = root / "w.duckdb"
         env = cli_env(sim, root)
         result = civic_etl("run", "--warehouse", str(warehouse), env=env)
