@@ -110,7 +110,7 @@ def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:
         assert "another run" in second.stderr and len(second.stderr.strip().splitlines()) == 1
         first.send_signal(signal.SIGKILL)  # a killed run must not leave a lock behind
         first.wait(timeout=30)
-        third = civic_etl("run", "--warehouse", str(warehouse), env=env)
+        third = run_cli("run", "--warehouse", str(warehouse), env=env)
         assert third.returncode == 0, third.stderr
 
 

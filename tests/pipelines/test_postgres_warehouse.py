@@ -79,7 +79,7 @@ def run_both(sim: RunningSimulator, duck: Path, pg_state: Path, dsn: str) -> Non
 
 def test_postgres_marts_equal_duckdb_marts_row_for_row(postgres_dsn: str, tmp_path: Path) -> None:
     duck, pg_state = tmp_path / "duck" / "civic.duckdb", tmp_path / "pg" / "civic.duckdb"
-    with simulator(nb_signups=1_000, an_people=600) as sim:
+    with simulator(nb_signups=500, nb_donations=200, an_people=300, an_actions=700) as sim:
         run_both(sim, duck, pg_state, postgres_dsn)
         mutate(sim, 0.05)  # a day of changes, deletions included, loaded incrementally on top
         run_both(sim, duck, pg_state, postgres_dsn)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.server import RunningSimulator
-from tests.support.cli import civic_etl, cli_env
+from tests.support.cli import cli_env, run_cli
 from tests.support.simulator import configure, mutate, reset, simulator
 from tests.support.warehouse import MARTS, analytics_snapshot, copy_warehouse
 
@@ -66,11 +66,11 @@ class FirstNight:
 
 @contextmanager
 def run_first_night(root: Path) -> Iterator[FirstNight]:
-    """One clean run of the whole job, as a process of its own, into `root/w.duckdb`."""
+    """One clean run of the whole job into `root/w.duckdb`."""
     with night_simulator() as sim:
         warehouse = root / "w.duckdb"
         env = cli_env(sim, root)
-        result = civic_etl("run", "--warehouse", str(warehouse), env=env)
+        result = run_cli("run", "--warehouse", str(warehouse), env=env)
         assert result.returncode == 0, result.stderr[-3000:]
         analytics = analytics_snapshot(warehouse)
         assert set(MARTS) <= set(analytics[0])
