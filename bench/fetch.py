@@ -14,13 +14,9 @@ import time
 from typing import Any
 
 from bench.simproc import sim_json, simulator_process
-from sources.http import (
-    ApiClient,
-    action_network_settings,
-    iter_hal_pages,
-    iter_nb_v2_pages,
-    nationbuilder_settings,
-)
+from sources.action_network.client import action_network_settings
+from sources.http import ApiClient, iter_hal_pages, iter_nb_v2_pages
+from sources.nationbuilder.client import nationbuilder_settings
 
 LATENCY_MS = 150
 NB_LIMIT_PER_S = 25.0  # 250 requests / 10 s

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -22,8 +21,7 @@ from pipelines.workdir import open_pipeline
 # extract threads at once, a package can be handed half-initialized to one of them (ImportError).
 from sources.action_network import action_network_source
 from sources.action_network.settings import PARENT_OF_RESOURCE
-from sources.http import ApiClient, ClientRegistry
-from sources.http.settings import ApiSettings
+from sources.http import Credential, CredentialRegistry, Credentials, UsedCredentials
 from sources.nationbuilder import nationbuilder_source
 from sources.nationbuilder.deletions import DeletionLog
 from warehouse.deletions import apply_deletions
@@ -48,27 +46,12 @@ class SourceRun:
     rows: dict[str, int] = field(default_factory=dict)
     deleted: int = 0
     load_ids: list[str] = field(default_factory=list)
-    clients: list[ApiClient] = field(default_factory=list, repr=False)
+    credentials: list[Credential] = field(default_factory=list, repr=False)
 
     @property
     def label(self) -> str:
         """The source, and the account when it is not the default one (`nationbuilder:north`)."""
         return self.source if self.account == "default" else f"{self.source}:{self.account}"
-
-
-class AccountClients(ClientRegistry):
-    """The run's registry as one account sees it: the same shared clients (one limiter per
-    credential), plus a record of which ones this account used, for its summary lines."""
-
-    def __init__(self, shared: ClientRegistry) -> None:
-        super().__init__()
-        self.shared = shared
-
-    def get(self, settings: ApiSettings) -> ApiClient:
-        client = self.shared.get(settings)
-        with self._lock:
-            self._clients.setdefault((settings.api, settings.base_url, str(id(client))), client)
-        return client
 
 
 def tag_account(name: str) -> Callable[[Any], Any]:
@@ -85,7 +68,7 @@ def tag_account(name: str) -> Callable[[Any], Any]:
 
 def build_source(
     source: str | Account,
-    registry: ClientRegistry,
+    registry: Credentials,
     deletions: DeletionLog,
     resources: list[str] | None,
 ) -> Any:
@@ -123,7 +106,7 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
 def run_one(
     source: str | Account,
     warehouse: Path,
-    registry: ClientRegistry,
+    registry: Credentials,
     full_refresh: bool,
     resources: list[str] | None,
 ) -> SourceRun:
@@ -132,10 +115,10 @@ def run_one(
     account = source if isinstance(source, Account) else Account(source)
     result = SourceRun(account.source, time.time(), account=account.name)
     deletions = DeletionLog()
-    clients = AccountClients(registry)
+    used = UsedCredentials(registry)
     try:
         pipeline = open_pipeline(account, warehouse, lambda p: drop_repeated_rows(p, warehouse))
-        built = build_source(account, clients, deletions, resources)
+        built = build_source(account, used, deletions, resources)
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
         drop_repeated_rows(pipeline, warehouse)
         result.load_ids = list(info.loads_ids)
@@ -148,7 +131,7 @@ def run_one(
         result.error = describe(exc)
     finally:
         result.seconds = time.time() - result.started
-        result.clients = clients.clients()
+        result.credentials = used.used
     return result
 
 
@@ -172,8 +155,8 @@ def run_sources(
     *,
     full_refresh: bool = False,
     resources: list[str] | None = None,
-    registry: ClientRegistry | None = None,
-    on_start: Callable[[ClientRegistry], None] | None = None,
+    registry: CredentialRegistry | None = None,
+    on_start: Callable[[CredentialRegistry], None] | None = None,
 ) -> list[SourceRun]:
     """Every account of every source at once: each has its own rate budget (its own credential),
     so a run takes about as long as its largest account. A source given by name runs each of
@@ -182,19 +165,15 @@ def run_sources(
 
     jobs = [item for item in sources if isinstance(item, Account)]
     jobs += plan_accounts([item for item in sources if isinstance(item, str)])
-    registry = registry or ClientRegistry()
+    registry = registry or CredentialRegistry()
     if on_start:
         on_start(registry)
-    try:
-        workers = max(len(jobs), 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
-            futures = [
-                pool.submit(run_one, job, warehouse, registry, full_refresh, resources)
-                for job in jobs
-            ]
-            return [future.result() for future in futures]
-    finally:
-        asyncio.run(registry.close_all())
+    workers = max(len(jobs), 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
+        futures = [
+            pool.submit(run_one, job, warehouse, registry, full_refresh, resources) for job in jobs
+        ]
+        return [future.result() for future in futures]
 
 
 def describe(exc: BaseException) -> str:

@@ -9,14 +9,14 @@ import threading
 import time
 from typing import TextIO
 
-from sources.http import ClientRegistry
+from sources.http import CredentialRegistry
 
 
 class Progress:
     """Reads the HTTP counters every few seconds and reports pages, records and limiter waits."""
 
     def __init__(
-        self, registry: ClientRegistry, log_format: str = "text", stream: TextIO | None = None
+        self, registry: CredentialRegistry, log_format: str = "text", stream: TextIO | None = None
     ):
         self.registry = registry
         self.log_format = log_format
@@ -41,11 +41,11 @@ class Progress:
 
     def snapshot(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
-        for client in self.registry.clients():
-            for name, counters in sorted(client.stats.resources.items()):
+        for credential in self.registry.credentials():
+            for name, counters in sorted(credential.stats.resources.items()):
                 rows.append(
                     {
-                        "api": client.stats.api,
+                        "api": credential.stats.api,
                         "resource": name,
                         "requests": counters.requests,
                         "records": counters.records,

@@ -9,7 +9,7 @@ from pipelines.lock import run_lock
 from pipelines.progress import Progress
 from pipelines.summary import RunSummary, save
 from pipelines.workdir import pipelines_dir
-from sources.http import ClientRegistry
+from sources.http import CredentialRegistry
 from warehouse.location import ensure_writable
 
 
@@ -34,7 +34,7 @@ def run_job(
         summary = RunSummary(command)
         error: str | None = None
         if extract:
-            registry = ClientRegistry()
+            registry = CredentialRegistry()
             with Progress(registry, log_format):
                 runs = run_sources(
                     sources,
@@ -43,7 +43,7 @@ def run_job(
                     resources=resources,
                     registry=registry,
                 )
-            summary.add_extract(runs, registry)
+            summary.add_extract(runs)
             transform = transform and any(run.ok for run in runs)
         if transform:
             from warehouse.transform import TransformError, build_marts

@@ -12,7 +12,6 @@ from typing import Any
 import duckdb
 
 from pipelines.extract import SourceRun
-from sources.http import ClientRegistry
 
 SCHEMA = "civic_etl"
 
@@ -48,11 +47,11 @@ class RunSummary:
     def ok(self) -> bool:
         return self.status == "succeeded"
 
-    def add_extract(self, runs: list[SourceRun], registry: ClientRegistry) -> None:
+    def add_extract(self, runs: list[SourceRun]) -> None:
         self.sources.extend(runs)
         for run in runs:
-            # each account's own client (one per credential); none if it failed before asking
-            stats = run.clients[0].stats if run.clients else None
+            # each account's own credential; none if it failed before asking for one
+            stats = run.credentials[0].stats if run.credentials else None
             names = set(run.rows) | (set(stats.resources) if stats else set())
             for name in sorted(n for n in names if n != "oauth"):
                 counters = stats.resources.get(name) if stats else None

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from simulator.server import RunningSimulator
-from sources.http import ClientRegistry
+from sources.http import CredentialRegistry
 from tests.sources.action_network.helpers import SMALL, FullLoad, make_pipeline, run_source
 from tests.support.nights import FirstNight, run_first_night
 from tests.support.postgres import HOW_TO_ENABLE, private_server
@@ -50,7 +50,7 @@ def full_load(
     """One first run against a fresh simulator speaking `live` or `doc` timestamps."""
     with simulator(an_timestamps=request.param, **SMALL) as running:
         pipeline = make_pipeline(tmp_path_factory.mktemp(f"an_{request.param}"))
-        registry = ClientRegistry()
+        registry = CredentialRegistry()
         reset_stats(running)
         run_source(pipeline, running, registry=registry)
         yield FullLoad(

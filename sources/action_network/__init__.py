@@ -10,6 +10,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 
+from sources.action_network.client import action_network_settings
 from sources.action_network.cursor import Cursor
 from sources.action_network.fanout import interleave
 from sources.action_network.fetch import Fetcher, at_least_one
@@ -26,7 +27,7 @@ from sources.action_network.settings import (
     Collection,
     Nested,
 )
-from sources.http import ClientRegistry, action_network_settings
+from sources.http import CredentialRegistry, Credentials, SharedClient
 from sources.tables import dlt_hints
 
 __all__ = ["action_network_source"]
@@ -139,7 +140,7 @@ def action_network_source(
     concurrency: int = CONCURRENCY,
     overlap_seconds: int = OVERLAP_SECONDS,
     read_timeout: float = READ_TIMEOUT,
-    registry: ClientRegistry | None = None,
+    registry: Credentials | None = None,
 ) -> list[DltResource]:
     """Every Action Network table, all resources sharing one client: one 4 req/s budget per key.
 
@@ -155,7 +156,7 @@ def action_network_source(
         max_in_flight=concurrency * 4,
         read_timeout=read_timeout,
     )
-    fetcher = Fetcher((registry or ClientRegistry()).get(settings), concurrency)
+    fetcher = Fetcher(SharedClient((registry or CredentialRegistry()).get(settings)), concurrency)
     return [
         people_resource(fetcher, overlap_seconds),
         *(nested_resource(fetcher, spec, overlap_seconds) for spec in NESTED),

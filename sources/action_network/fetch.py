@@ -8,14 +8,15 @@ from typing import Any
 
 import pyarrow as pa
 
+from sources.action_network.client import API
 from sources.action_network.cursor import Cursor
 from sources.action_network.records import RowMaker, TableBuilder
 from sources.action_network.settings import PER_PAGE, Collection
 from sources.http import (
-    ACTION_NETWORK,
     ApiClient,
     FatalHttpError,
     MalformedPageError,
+    SharedClient,
     iter_hal_pages,
 )
 from sources.tables import RecordError
@@ -24,28 +25,24 @@ _BAD_REQUEST = 400
 
 
 class Fetcher:
-    """What every resource of one source shares: the client (one rate budget) and its lifetime.
+    """What every resource of one source shares: one client on dlt's loop (one rate budget).
 
-    The client's session lives on dlt's event loop; the last resource to finish closes it, so a
-    run leaves no open connections behind (the client reopens one if anything asks again).
+    Each resource holds the fetcher open while it reads; the first opens the client and the
+    last one out closes it, so a run leaves no connection behind.
     """
 
-    def __init__(self, client: ApiClient, concurrency: int) -> None:
-        self.client = client
+    def __init__(self, shared: SharedClient, concurrency: int) -> None:
+        self.shared = shared
         self.concurrency = concurrency
-        self._users = 0
+        self.client: ApiClient | None = None
         self._builders: dict[str, TableBuilder] = {}
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[Fetcher]:
-        """Held by each resource while it reads; the last one out closes the client."""
-        self._users += 1
-        try:
+        """Held by each resource while it reads."""
+        async with self.shared.open() as client:
+            self.client = client
             yield self
-        finally:
-            self._users -= 1
-            if not self._users:
-                await self.client.close()
 
     async def tables(
         self,
@@ -67,7 +64,7 @@ class Fetcher:
                     table = builder.build(records, make_row)
                 except RecordError as exc:
                     problem = f"{collection.name}: {exc}"
-                    raise MalformedPageError(ACTION_NETWORK, path, number, problem) from None
+                    raise MalformedPageError(API, path, number, problem) from None
                 if cursor is not None:
                     cursor.observe(records, table)
                 yield table
@@ -83,6 +80,7 @@ class Fetcher:
         self, collection: Collection, path: str, cursor: Cursor | None
     ) -> AsyncGenerator[tuple[int, list[Any]], None]:
         """(page number, records); a 400 on the filter is retried once in the other dialect."""
+        assert self.client is not None, "tables() is read while the fetcher is open"
         for attempt in (1, 2):
             params = cursor.params() if cursor is not None else {}
             field = cursor.field if cursor is not None else ""

@@ -1,6 +1,7 @@
-"""Shared HTTP layer: the only package that imports aiohttp."""
+"""Shared HTTP layer: the only package that imports aiohttp, and one that knows no API."""
 
-from sources.http.client import ApiClient, Params, SessionFactory, default_session
+from sources.http.client import ApiClient, Params, SessionFactory, SharedClient, default_session
+from sources.http.credential import Credential
 from sources.http.errors import (
     ApiError,
     AuthError,
@@ -8,49 +9,48 @@ from sources.http.errors import (
     MalformedPageError,
     PaginationLoopError,
     RetriesExhaustedError,
+    one_line,
     redact_url,
 )
-from sources.http.limiter import TokenBucket
+from sources.http.limiter import Clock, Permit, TokenBucket
 from sources.http.pagination import Page, iter_hal_pages, iter_nb_v1_pages, iter_nb_v2_pages
-from sources.http.registry import ClientRegistry, client_key
+from sources.http.registry import CredentialRegistry, Credentials, UsedCredentials, credential_key
 from sources.http.retry import RetryPolicy, parse_retry_after
-from sources.http.settings import (
-    ACTION_NETWORK,
-    NATIONBUILDER,
-    ApiSettings,
-    RefreshHook,
-    action_network_settings,
-    nationbuilder_settings,
-)
+from sources.http.settings import ApiSettings, ErrorFields, RefreshHook, plain_error_fields
 from sources.http.stats import ApiStats, Counters
 
 __all__ = [
-    "ACTION_NETWORK",
-    "NATIONBUILDER",
     "ApiClient",
     "ApiError",
     "ApiSettings",
     "ApiStats",
     "AuthError",
-    "ClientRegistry",
+    "Clock",
     "Counters",
+    "Credential",
+    "CredentialRegistry",
+    "Credentials",
+    "ErrorFields",
     "FatalHttpError",
     "MalformedPageError",
     "Page",
     "PaginationLoopError",
     "Params",
+    "Permit",
     "RefreshHook",
     "RetriesExhaustedError",
     "RetryPolicy",
     "SessionFactory",
+    "SharedClient",
     "TokenBucket",
-    "action_network_settings",
-    "client_key",
+    "UsedCredentials",
+    "credential_key",
     "default_session",
     "iter_hal_pages",
     "iter_nb_v1_pages",
     "iter_nb_v2_pages",
-    "nationbuilder_settings",
+    "one_line",
     "parse_retry_after",
+    "plain_error_fields",
     "redact_url",
 ]

@@ -1,10 +1,11 @@
-"""ApiClient: throttled, retried, secret-free JSON requests over one session per event loop."""
+"""ApiClient: throttled, retried, secret-free JSON requests over one session on one event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ import orjson
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from sources.http.credential import Credential
 from sources.http.errors import (
     ApiError,
     AuthError,
@@ -22,7 +24,6 @@ from sources.http.errors import (
     redact_url,
 )
 from sources.http.limiter import TokenBucket
-from sources.http.looplocal import PerLoop
 from sources.http.retry import (
     RETRYABLE_STATUSES,
     Failure,
@@ -37,8 +38,6 @@ Params = Mapping[str, str | int]
 SessionFactory = Callable[[ApiSettings], aiohttp.ClientSession]
 
 _log = logging.getLogger(__name__)
-_TOKEN_EXPIRED = "token_expired"
-_MIN_SECRET = 4
 
 
 def default_session(settings: ApiSettings) -> aiohttp.ClientSession:
@@ -84,7 +83,7 @@ class _Transient(Exception):
 
 
 class _TokenExpired(Exception):
-    """NB said token_expired and a refresh hook exists: refresh, then try again."""
+    """A 401 the settings say a refresh can fix, and a refresh hook exists: refresh, retry."""
 
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.kind)
@@ -94,30 +93,38 @@ class _TokenExpired(Exception):
 class ApiClient:
     """The only way the project talks HTTP: throttled before sending, retried, typed errors.
 
-    Share one client per credential (see ClientRegistry): its TokenBucket is the credential's
-    whole budget. An aiohttp session is created lazily inside each event loop that calls (dlt runs
-    each extraction on a new loop in a worker thread), so `close()` is always safe: the next
-    request simply opens a new session. A session nobody closed is closed by its loop's
-    `shutdown_asyncgens()`, and one whose loop closed anyway is dropped on the next request.
+    A client belongs to the event loop it first sends on (its aiohttp session, its locks);
+    what is shared between loops and threads, the credential's rate budget, counters and auth
+    headers, lives in its `Credential`. Open one per loop (`async with`), or share one between
+    the tasks of a loop with `SharedClient`.
     """
 
     def __init__(
-        self, settings: ApiSettings, *, session_factory: SessionFactory | None = None
+        self,
+        credential: Credential | ApiSettings,
+        *,
+        session_factory: SessionFactory | None = None,
     ) -> None:
-        self.settings = settings
-        self.limiter = TokenBucket(settings.rate, settings.burst, margin=settings.window_margin)
-        self.stats = ApiStats(settings.api)
+        if isinstance(credential, ApiSettings):
+            credential = Credential(credential)
+        self.credential = credential
+        self.settings = credential.settings
         self.policy = RetryPolicy(
-            settings.max_attempts, settings.backoff_base, settings.backoff_cap
+            self.settings.max_attempts, self.settings.backoff_base, self.settings.backoff_cap
         )
-        self._session_factory = session_factory or default_session
-        self._sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
-        self._headers = dict(settings.headers)
-        self._secrets = _secret_values(self._headers)
-        self._generation = 0
-        self._failed_refresh: int | None = None
-        self._slots = PerLoop(lambda: asyncio.Semaphore(settings.max_in_flight))
-        self._refresh_lock: PerLoop[asyncio.Lock] = PerLoop(asyncio.Lock)
+        self._session_factory = session_factory or credential.session_factory or default_session
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._refreshing: asyncio.Lock | None = None
+
+    @property
+    def limiter(self) -> TokenBucket:
+        return self.credential.limiter
+
+    @property
+    def stats(self) -> ApiStats:
+        return self.credential.stats
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -154,7 +161,7 @@ class ApiClient:
         attempt = 1
         refreshed = False
         while True:
-            generation = self._generation
+            generation = self.credential.generation
             try:
                 return await self._attempt(call)
             except _TokenExpired as expired:
@@ -169,10 +176,10 @@ class ApiClient:
                 attempt += 1
 
     async def close(self) -> None:
-        """Closes the sessions of every loop; safe to call repeatedly and from any loop."""
-        sessions, self._sessions = self._sessions, {}
-        for held in sessions.values():
-            await held.close()
+        """Closes the session (on its own loop); the next request opens a new one."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     def _call(
         self,
@@ -211,7 +218,8 @@ class ApiClient:
             return self._parse(call, reply)
         failure = self._classify(reply)
         self.stats.on_failure(call.resource, failure.kind)
-        if reply.status == 401 and failure.code == _TOKEN_EXPIRED and self.settings.on_unauthorized:
+        refreshable = failure.code in self.settings.refresh_on and self.settings.on_unauthorized
+        if reply.status == 401 and refreshable:
             raise _TokenExpired(failure)
         if reply.status in (401, 403):
             raise self._error(AuthError, call, failure)
@@ -220,11 +228,11 @@ class ApiClient:
         raise self._error(FatalHttpError, call, failure)
 
     async def _send(self, call: _Call) -> _Reply:
-        session = await self._session_for_loop()
-        headers = dict(self._headers)
+        session, slots = self._open()
+        headers = self.credential.headers
         if call.body is not None:
             headers["Content-Type"] = "application/json"
-        async with self._slots.get():
+        async with slots:
             permit = await self.limiter.acquire()
             self.stats.on_request(call.resource, permit.waited)
             try:
@@ -264,7 +272,7 @@ class ApiClient:
             raise _Transient(failure) from None
 
     def _classify(self, reply: _Reply) -> Failure:
-        code, message = error_fields(reply.body, reply.reason)
+        code, message = self.settings.error_fields(reply.body, reply.reason)
         if 300 <= reply.status < 400:
             location = redact_url(reply.headers.get("Location", "?"))
             message = f"redirect to {location} not followed (check base_url)"
@@ -304,44 +312,35 @@ class ApiClient:
             await asyncio.sleep(delay)
 
     async def _refresh(self, generation: int) -> bool:
-        """Asks the hook for new headers once per expired token, however many tasks saw it."""
-        hook = self.settings.on_unauthorized
-        async with self._refresh_lock.get():
-            if self._generation != generation:
-                return True
-            if hook is None or self._failed_refresh == generation:
-                return False
-            headers = await hook()
-            if not headers:
-                self._failed_refresh = generation
-                return False
-            self._headers = dict(headers)
-            self._secrets |= _secret_values(self._headers)
-            self._generation += 1
-            return True
+        """New auth headers once per expired token, however many tasks of this loop saw it."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()
+        async with self._refreshing:
+            return await self.credential.refresh(generation)
 
-    async def _session_for_loop(self) -> aiohttp.ClientSession:
+    def _open(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """The session and request slots of this client's loop, made on first use."""
         loop = asyncio.get_running_loop()
-        held = self._sessions.get(loop)
-        if held is not None and not held.session.closed:
-            return held.session
-        # Register before awaiting so concurrent first requests all share the new session.
-        held = self._sessions[loop] = _LoopSession(self._session_factory(self.settings), loop)
-        await held.start()
-        for old_loop, old in list(self._sessions.items()):
-            if old_loop.is_closed():
-                del self._sessions[old_loop]
-                await old.close()
-        return held.session
+        if self._loop is not loop:
+            if self._loop is not None and not self._loop.is_closed():
+                raise RuntimeError("an ApiClient is used on one event loop only; open another")
+            self._loop, self._session = loop, None
+            self._slots = asyncio.Semaphore(self.settings.max_in_flight)
+            self._refreshing = None
+        if self._session is None or self._session.closed:
+            self._session = self._session_factory(self.settings)
+        assert self._slots is not None
+        return self._session, self._slots
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.credential.scrub(text)
 
     def _error(self, kind: type[ApiError], call: _Call, failure: Failure) -> ApiError:
         api, status = self.settings.api, failure.status
-        return kind(api, call.method, call.shown, status, failure.code, failure.message)
+        error = kind(api, call.method, call.shown, status, failure.code, failure.message)
+        if isinstance(error, AuthError):
+            error.hint = self.settings.auth_hint
+        return error
 
     def _exhausted(self, call: _Call, failure: Failure, attempts: int) -> RetriesExhaustedError:
         return RetriesExhaustedError(
@@ -355,24 +354,6 @@ class ApiClient:
         )
 
 
-def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
-    """(code, message) from NB `{code,message}`, NB 422 `{errors:[...]}`, AN `{error}` or text."""
-    fallback_code = "_".join(reason.lower().split()) or None
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return fallback_code, body.decode("utf-8", "replace")
-    if not isinstance(doc, dict):
-        return fallback_code, ""
-    errors = doc.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        return str(first.get("code") or fallback_code), str(first.get("detail") or "")
-    code = doc.get("code")
-    message = doc.get("message") or doc.get("error") or ""
-    return (str(code) if code else fallback_code), str(message)
-
-
 def _rate_limit(headers: CIMultiDictProxy[str]) -> tuple[int | None, float | None]:
     try:
         remaining = int(headers["RateLimit-Remaining"])
@@ -382,43 +363,32 @@ def _rate_limit(headers: CIMultiDictProxy[str]) -> tuple[int | None, float | Non
     return remaining, reset
 
 
-def _secret_values(headers: Mapping[str, str]) -> set[str]:
-    """Header values and their last word ("Bearer <token>"), long enough to be worth masking."""
-    values = set(headers.values()) | {v.split()[-1] for v in headers.values() if v.split()}
-    return {v for v in values if len(v) >= _MIN_SECRET}
+class SharedClient:
+    """One client for the resources of a source that run at once on one event loop.
 
-
-class _LoopSession:
-    """A session and the loop it belongs to, closed by that loop's shutdown if nobody else does.
-
-    asyncio.run() and dlt's extraction loop both call `loop.shutdown_asyncgens()` before closing
-    the loop; a parked async generator is finalized there, inside the right loop, so sockets are
-    released even when no caller remembered `close()`.
+    The first resource to start opens it and the last to finish closes it, so a run leaves no
+    connection open behind it, and a later run (on a new loop) opens a new one.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop) -> None:
-        self.session = session
-        self.loop = loop
-        self._closer = self._close_on_shutdown()
+    def __init__(self, credential: Credential) -> None:
+        self.credential = credential
+        self._client: ApiClient | None = None
+        self._users = 0
 
-    async def start(self) -> None:
-        await anext(self._closer)
+    @property
+    def is_open(self) -> bool:
+        return self._client is not None
 
-    async def close(self) -> None:
-        """Closes the session without running anything on a loop other than its own."""
-        current = asyncio.get_running_loop()
-        if self.loop is current:
-            await self._closer.aclose()
-        elif self.loop.is_closed():
-            # On a closed loop aiohttp skips the dead transports and just marks itself closed.
-            await self.session.close()
-        elif self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.session.close(), self.loop)
-        else:
-            self.session.detach()
-
-    async def _close_on_shutdown(self) -> AsyncGenerator[None, None]:
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[ApiClient]:
+        if self._client is None:
+            self._client = ApiClient(self.credential)
+        client = self._client
+        self._users += 1
         try:
-            yield
+            yield client
         finally:
-            await self.session.close()
+            self._users -= 1
+            if not self._users:
+                self._client = None
+                await client.close()

@@ -13,14 +13,6 @@ _SECRET_PARAM = re.compile(
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _MAX_MESSAGE = 300
 
-AUTH_HINTS = {
-    "nationbuilder": (
-        "get a new token (Settings > Developer > API token, or configure "
-        "client_id/client_secret/refresh_token for automatic refresh)"
-    ),
-    "action_network": "check SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)",
-}
-
 
 def redact_url(url: str) -> str:
     """Masks credentials in a URL or path so that it can reach logs and error messages."""
@@ -79,11 +71,12 @@ class FatalHttpError(ApiError):
 
 
 class AuthError(FatalHttpError):
-    """401/403: the credential is missing, wrong or expired; says how to get a new one."""
+    """401/403: the credential is missing, wrong or expired; `hint` says how to get a new one."""
+
+    hint = "check the API credentials"
 
     def __str__(self) -> str:
-        hint = AUTH_HINTS.get(self.api, "check the API credentials")
-        return f"{super().__str__()}; {hint}"
+        return f"{super().__str__()}; {self.hint}"
 
 
 class RetriesExhaustedError(ApiError):

@@ -1,53 +1,68 @@
-"""One shared ApiClient (and so one rate budget) per API, base URL and credential."""
+"""One shared Credential (and so one rate budget) per API, base URL and credential."""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from sources.http.client import ApiClient, SessionFactory
+from sources.http.credential import Credential
 from sources.http.settings import ApiSettings
 
-ClientKey = tuple[str, str, str]
+CredentialKey = tuple[str, str, str]
 
 
-def client_key(settings: ApiSettings) -> ClientKey:
+def credential_key(settings: ApiSettings) -> CredentialKey:
     """Keys by a digest of the credential, so the key can be logged without leaking it."""
     base_url = settings.base_url.rstrip("/")
     return (settings.api, base_url, settings.credential_fingerprint())
 
 
-class ClientRegistry:
-    """Hands every resource of one credential the same client, so they share one TokenBucket.
+class Credentials(Protocol):
+    """Where a source gets the shared state of the credentials it calls with."""
 
-    The first `get()` for a key fixes that client's settings; later calls with the same key get
-    the existing client whatever their rate or timeouts say.
+    def get(self, settings: ApiSettings) -> Credential: ...
+
+
+class CredentialRegistry:
+    """Hands every resource, thread and loop using one credential the same `Credential`.
+
+    The first `get()` for a key fixes that credential's settings; later calls with the same key
+    get the existing one whatever their rate or timeouts say.
     """
 
-    def __init__(self, session_factory: SessionFactory | None = None) -> None:
+    def __init__(self, session_factory: Callable[[ApiSettings], Any] | None = None) -> None:
         self._session_factory = session_factory
-        self._clients: dict[ClientKey, ApiClient] = {}
-        # dlt may build resources from several threads.
+        self._credentials: dict[CredentialKey, Credential] = {}
         self._lock = threading.Lock()
 
-    def get(self, settings: ApiSettings) -> ApiClient:
-        key = client_key(settings)
+    def get(self, settings: ApiSettings) -> Credential:
+        key = credential_key(settings)
         with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = ApiClient(settings, session_factory=self._session_factory)
-                self._clients[key] = client
-            return client
+            credential = self._credentials.get(key)
+            if credential is None:
+                credential = Credential(settings, session_factory=self._session_factory)
+                self._credentials[key] = credential
+            return credential
 
-    def clients(self) -> list[ApiClient]:
+    def credentials(self) -> list[Credential]:
         with self._lock:
-            return list(self._clients.values())
+            return list(self._credentials.values())
 
     def stats(self) -> list[dict[str, Any]]:
-        """Each client's counters, for the run summary."""
-        return [client.stats.as_dict() for client in self.clients()]
+        """Each credential's counters, for the run summary."""
+        return [credential.stats.as_dict() for credential in self.credentials()]
 
-    async def close_all(self) -> None:
-        """Closes every session; the clients stay usable and reopen a session when asked."""
-        for client in self.clients():
-            await client.close()
+
+class UsedCredentials:
+    """A registry as one caller sees it: the same shared credentials, plus which it used."""
+
+    def __init__(self, shared: Credentials) -> None:
+        self.shared = shared
+        self.used: list[Credential] = []
+
+    def get(self, settings: ApiSettings) -> Credential:
+        credential = self.shared.get(settings)
+        if credential not in self.used:
+            self.used.append(credential)
+        return credential

@@ -1,22 +1,36 @@
-"""Connection settings of one API credential, with the documented defaults of each API."""
+"""Connection settings of one API credential: what any JSON API over HTTP needs to be called.
+
+Each source package makes its own from these (its base URL, auth header, rate, how its error
+bodies read, what a 401 that a refresh can fix looks like, what to tell a person who must fix
+the credential); nothing here knows one API from another.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+import orjson
 from yarl import URL
 
 from sources.http.errors import redact_url
 
-NATIONBUILDER = "nationbuilder"
-ACTION_NETWORK = "action_network"
-
-# Returns fresh auth headers after NB answers 401 token_expired, or None when it cannot refresh.
+# Returns fresh auth headers after a 401 that `refresh_on` names, or None when it cannot refresh.
 RefreshHook = Callable[[], Awaitable[Mapping[str, str] | None]]
+# (code, message) read from an error response's body and reason phrase.
+ErrorFields = Callable[[bytes, str], tuple[str | None, str]]
+
+
+def plain_error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
+    """The reason phrase as the code and the body's text (or its `message`) as the message."""
+    code = "_".join(reason.lower().split()) or None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return code, body.decode("utf-8", "replace")
+    message = doc.get("message") if isinstance(doc, dict) else None
+    return code, str(message or "")
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,11 @@ class ApiSettings:
     backoff_cap: float = 30.0
     user_agent: str = "civic-etl/0.1"
     on_unauthorized: RefreshHook | None = field(default=None, repr=False, compare=False)
+    # 401 codes that mean "renew the token and try again" (when `on_unauthorized` is set).
+    refresh_on: frozenset[str] = frozenset()
+    # What a person should do about a 401/403: added to the one-line error.
+    auth_hint: str = "check the API credentials"
+    error_fields: ErrorFields = field(default=plain_error_fields, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         url = URL(self.base_url)
@@ -53,34 +72,3 @@ class ApiSettings:
         """A stable digest of the auth headers: lets clients be keyed by credential safely."""
         material = "\n".join(f"{k.lower()}:{v}" for k, v in sorted(self.headers.items()))
         return hashlib.sha256(material.encode()).hexdigest()
-
-
-def nationbuilder_settings(base_url: str, token: str, **overrides: Any) -> ApiSettings:
-    """NB v2/v1 settings: Bearer token, 25 req/s with bursts of 10 (NB allows 250 per 10 s).
-
-    The 25/s average alone could overrun NB's fixed window by the burst; the limiter's
-    RateLimit-Remaining tracking closes that gap.
-    """
-    settings = ApiSettings(
-        api=NATIONBUILDER,
-        base_url=base_url,
-        headers={"Authorization": f"Bearer {token}"},
-        rate=25.0,
-        burst=10,
-        window_margin=2,
-        max_in_flight=16,
-    )
-    return dataclasses.replace(settings, **overrides)
-
-
-def action_network_settings(base_url: str, api_key: str, **overrides: Any) -> ApiSettings:
-    """AN v2 settings: OSDI-API-Token header, 4 req/s without bursts (AN's limit is 4/s)."""
-    settings = ApiSettings(
-        api=ACTION_NETWORK,
-        base_url=base_url,
-        headers={"OSDI-API-Token": api_key},
-        rate=4.0,
-        burst=1,
-        max_in_flight=4,
-    )
-    return dataclasses.replace(settings, **overrides)

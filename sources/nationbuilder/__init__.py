@@ -17,8 +17,10 @@ from dlt.sources import DltResource
 from sources.destination import live_rows
 from sources.http import (
     ApiClient,
-    ClientRegistry,
+    CredentialRegistry,
+    Credentials,
     MalformedPageError,
+    SharedClient,
     iter_nb_v1_pages,
     iter_nb_v2_pages,
 )
@@ -75,7 +77,7 @@ async def _typed_pages(
 
 def collection_resource(
     spec: Collection,
-    client: ApiClient,
+    shared: SharedClient,
     concurrency: int,
     overlap: timedelta,
     deletions: DeletionLog | None,
@@ -93,16 +95,18 @@ def collection_resource(
             params[f"filter[{spec.cursor}][gte]"] = _api_time(since)
         newest = datetime.fromisoformat(saved) if saved else None
         seen: list[int] = []
-        async for table in _typed_pages(client, spec.name, spec.path, params, builder, concurrency):
-            if spec.cursor:
-                newest = _newest(newest, table, spec.cursor)
-            seen.extend(table["id"].to_pylist())
-            yield table
-        if spec.sweeps_deletions and deletions is not None and saved:
-            known = sorted({row[0] for row in live_rows(spec.name)} | set(seen))
-            gone = await DeletionSweep(client, spec.path, spec.name, spec.name).run(known)
-            if gone:
-                deletions.record(spec.name, [str(i) for i in gone])
+        async with shared.open() as client:
+            pages = _typed_pages(client, spec.name, spec.path, params, builder, concurrency)
+            async for table in pages:
+                if spec.cursor:
+                    newest = _newest(newest, table, spec.cursor)
+                seen.extend(table["id"].to_pylist())
+                yield table
+            if spec.sweeps_deletions and deletions is not None and saved:
+                known = sorted({row[0] for row in live_rows(spec.name)} | set(seen))
+                gone = await DeletionSweep(client, spec.path, spec.name, spec.name).run(known)
+                if gone:
+                    deletions.record(spec.name, [str(i) for i in gone])
         if deletions is not None:
             deletions.swept(spec.name)
         if newest is not None:
@@ -115,7 +119,7 @@ def collection_resource(
 
 
 def lists_resources(
-    client: ApiClient, api_version: str, concurrency: int, deletions: DeletionLog | None
+    shared: SharedClient, api_version: str, concurrency: int, deletions: DeletionLog | None
 ) -> tuple[DltResource, DltResource]:
     """`lists` and `list_signups` (who is on which list), through v2 or v1: same tables either way.
 
@@ -128,9 +132,10 @@ def lists_resources(
 
     async def lists() -> AsyncIterator[pa.Table]:
         seen: set[int] = set()
-        async for table in list_pages():
-            seen.update(table["id"].to_pylist())
-            yield table
+        async with shared.open() as client:
+            async for table in list_pages(client):
+                seen.update(table["id"].to_pylist())
+                yield table
         # A list the nation no longer has takes its members with it: its pairs are never
         # re-read, so mark them here, once every list has been read.
         pairs = live_rows("list_signups", ("list_id", "signup_id"))
@@ -138,7 +143,7 @@ def lists_resources(
         if gone and deletions is not None:
             deletions.record("list_signups", [f"{lid}:{sid}" for lid, sid in gone])
 
-    async def list_pages() -> AsyncIterator[pa.Table]:
+    async def list_pages(client: ApiClient) -> AsyncIterator[pa.Table]:
         if api_version == "v1":
             number = 0
             async for page in iter_nb_v1_pages(
@@ -160,7 +165,7 @@ def lists_resources(
             ):
                 yield table
 
-    async def members(list_id: int) -> list[int]:
+    async def members(client: ApiClient, list_id: int) -> list[int]:
         if api_version == "v1":
             path = f"/api/v1/lists/{list_id}/people"
             pages = iter_nb_v1_pages(client, path, limit=V1_PAGE_LIMIT, resource="list_signups")
@@ -221,26 +226,28 @@ def lists_resources(
         ]
         gate = asyncio.Semaphore(concurrency)
 
-        async def read(list_id: int) -> tuple[int, list[int]]:
+        async def read(client: ApiClient, list_id: int) -> tuple[int, list[int]]:
             async with gate:
-                return list_id, await members(list_id)
+                return list_id, await members(client, list_id)
 
-        tasks = [asyncio.ensure_future(read(list_id)) for list_id in changed]
-        try:
-            for task in asyncio.as_completed(tasks):
-                list_id, current = await task
-                if current:
-                    yield pair_builder.from_rows(
-                        [{"list_id": list_id, "signup_id": s} for s in current]
-                    )
-                removed = held.get(list_id, set()) - set(current)
-                if removed and deletions is not None:
-                    deletions.record("list_signups", [f"{list_id}:{s}" for s in sorted(removed)])
-        finally:
-            # One list failed (or the run stopped): stop reading the others.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        async with shared.open() as client:
+            tasks = [asyncio.ensure_future(read(client, list_id)) for list_id in changed]
+            try:
+                for task in asyncio.as_completed(tasks):
+                    list_id, current = await task
+                    if current:
+                        yield pair_builder.from_rows(
+                            [{"list_id": list_id, "signup_id": s} for s in current]
+                        )
+                    removed = held.get(list_id, set()) - set(current)
+                    if removed and deletions is not None:
+                        keys = [f"{list_id}:{s}" for s in sorted(removed)]
+                        deletions.record("list_signups", keys)
+            finally:
+                # One list failed (or the run stopped): stop reading the others.
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
         for row in rows:
             seen_versions[str(row["id"])] = str(row["updated_at"])
 
@@ -271,12 +278,12 @@ def nationbuilder_source(
     refresh_token: TSecretStrValue | None = None,
     lists_api: str = "v2",
     rate_per_second: float = 25.0,
-    burst: int = 10,
+    burst: int = 5,
     concurrency: int = 4,
     overlap_seconds: int = OVERLAP_SECONDS,
     token_cache: str | None = None,
     read_timeout: float = 30.0,
-    registry: ClientRegistry | None = None,
+    registry: Credentials | None = None,
     deletions: DeletionLog | None = None,
 ) -> list[DltResource]:
     """Every NationBuilder table. `lists_api="v1"` reads lists through v1 for nations on v1 tokens.
@@ -299,10 +306,10 @@ def nationbuilder_source(
         max_in_flight=max(concurrency * 4, 8),
         read_timeout=read_timeout,
     )
-    client = (registry or ClientRegistry()).get(settings)
+    shared = SharedClient((registry or CredentialRegistry()).get(settings))
     overlap = timedelta(seconds=overlap_seconds)
     resources = [
-        collection_resource(spec, client, concurrency, overlap, deletions) for spec in COLLECTIONS
+        collection_resource(spec, shared, concurrency, overlap, deletions) for spec in COLLECTIONS
     ]
-    resources.extend(lists_resources(client, lists_api, concurrency, deletions))
+    resources.extend(lists_resources(shared, lists_api, concurrency, deletions))
     return resources

@@ -14,14 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sources.http import (
-    NATIONBUILDER,
-    ApiClient,
-    ApiError,
-    ApiSettings,
-    RefreshHook,
-    nationbuilder_settings,
-)
+from sources.http import ApiClient, ApiError, ApiSettings, RefreshHook
+from sources.nationbuilder.client import API, error_fields, nationbuilder_settings
 
 DEFAULT_TOKEN_CACHE = Path(".dlt") / "nationbuilder_tokens.json"
 
@@ -72,7 +66,9 @@ def refresh_hook(
     async def refresh() -> Mapping[str, str] | None:
         if not store.refresh_token:
             return None
-        oauth = ApiClient(ApiSettings(api=NATIONBUILDER, base_url=base_url, max_attempts=3))
+        oauth = ApiClient(
+            ApiSettings(api=API, base_url=base_url, max_attempts=3, error_fields=error_fields)
+        )
         try:
             body = await oauth.request_json(
                 "POST",

@@ -9,11 +9,6 @@ from sources.nationbuilder import schemas
 PAGE_SIZE = 100  # v2 maximum; larger values are clamped by the API
 V1_PAGE_LIMIT = 100
 OVERLAP_SECONDS = 3600  # re-read this much before the saved cursor: late commits, clock skew
-TOKEN_HELP = (
-    "get a new token in NationBuilder (Settings > Developer > API token) and set "
-    "SOURCES__NATIONBUILDER__ACCESS_TOKEN, or configure client_id, client_secret and "
-    "refresh_token so the pipeline refreshes it itself"
-)
 
 
 @dataclass(frozen=True)

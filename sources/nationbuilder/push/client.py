@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sources.http import ApiClient, ClientRegistry
+from sources.http import ApiClient, CredentialRegistry, Credentials
 from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE, authorized_settings
 
 # An import file is up to 50 MB (67 MB once base64-encoded): give its upload time to finish.
@@ -19,7 +19,7 @@ def push_client(
     client_secret: str | None = None,
     refresh_token: str | None = None,
     token_cache: Path = DEFAULT_TOKEN_CACHE,
-    registry: ClientRegistry | None = None,
+    registry: Credentials | None = None,
 ) -> ApiClient:
     """A client on the same token cache as the nightly source, so a token refreshed by either
     run is used by the other, and keyed by credential so both share one rate budget."""
@@ -32,4 +32,4 @@ def push_client(
         token_cache=token_cache,
         timeout=UPLOAD_TIMEOUT_SECONDS,
     )
-    return (registry or ClientRegistry()).get(settings)
+    return ApiClient((registry or CredentialRegistry()).get(settings))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dlt
+from aiohttp import web
 from dlt.common.pipeline import LoadInfo
 
 from simulator.server import RunningSimulator
 from sources.action_network import action_network_source
+from sources.action_network.client import action_network_settings
 from sources.action_network.settings import NESTED, PER_PAGE, STANDALONE
-from sources.http import ApiClient, ApiSettings, ApiStats, ClientRegistry, action_network_settings
+from sources.http import ApiSettings, CredentialRegistry
+from tests.support.servers import serve_in_thread
 from tests.support.simulator import AN_KEY, an_get
 
 DATASET = "action_network"
@@ -22,8 +26,6 @@ PARENT_KEYS = {spec.child.name: (spec.parent.name, spec.parent_key) for spec in 
 TOP_LEVEL = ("people", *(spec.parent.name for spec in NESTED), *(c.name for c in STANDALONE))
 # Fast enough for tests, with the simulator's rate limits off.
 FAST_RATE = 1000.0
-# (path, query) -> the JSON a scripted API answers
-Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 # About 1k people and 3k action records: every collection, several pages per parent.
 SMALL: dict[str, Any] = {
     "an_people": 1_000,
@@ -42,7 +44,7 @@ class FullLoad:
     pipeline: dlt.Pipeline
     truth: dict[str, Any]
     requests: int
-    registry: ClientRegistry
+    registry: CredentialRegistry
 
 
 def make_pipeline(tmp_path: Path, name: str = "an_test") -> dlt.Pipeline:
@@ -56,14 +58,15 @@ def make_pipeline(tmp_path: Path, name: str = "an_test") -> dlt.Pipeline:
 
 def run_source(
     pipeline: dlt.Pipeline,
-    sim: RunningSimulator,
+    sim: RunningSimulator | ScriptedApi,
     *,
     api_key: str = AN_KEY,
     rate_per_second: float = FAST_RATE,
-    registry: ClientRegistry | None = None,
+    registry: CredentialRegistry | None = None,
 ) -> LoadInfo:
+    base_url = sim.url if isinstance(sim, ScriptedApi) else sim.action_network_url
     source = action_network_source(
-        base_url=sim.action_network_url,
+        base_url=base_url,
         api_key=api_key,
         rate_per_second=rate_per_second,
         registry=registry,
@@ -131,32 +134,35 @@ def orphans(pipeline: dlt.Pipeline) -> dict[str, int]:
     return found
 
 
-class ScriptedClient:
-    """Just what the paginator and Fetcher use of an ApiClient; answers come from a function."""
+# What a scripted API answers a GET: the page, or an error status and its body.
+Reply = dict[str, Any] | tuple[int, dict[str, Any]]
 
-    def __init__(self, answer: Answer) -> None:
-        self.settings = action_network_settings("http://an.test/api/v2", "an-key")
-        self.stats = ApiStats("action_network")
+
+class ScriptedApi:
+    """An Action Network on loopback whose every answer comes from a function: a real server,
+    for the cases the simulator does not make (a record without identifiers, a rejected filter).
+    """
+
+    def __init__(self, answer: Callable[[str, dict[str, Any]], Reply]) -> None:
         self.answer = answer
         self.calls: list[dict[str, Any]] = []
-        self.closed = False
+        self.url = ""
 
-    async def get_json(
-        self, path: str, params: dict[str, Any] | None = None, *, resource: str | None = None
-    ) -> Any:
-        self.calls.append(dict(params or {}))
-        return self.answer(path, dict(params or {}))
+    async def _handle(self, request: web.Request) -> web.Response:
+        query: dict[str, Any] = dict(request.query)
+        query["page"] = int(query.get("page", 1))
+        self.calls.append(query)
+        reply = self.answer(request.match_info["path"], query)
+        status, body = reply if isinstance(reply, tuple) else (200, reply)
+        return web.json_response(body, status=status)
 
-    async def close(self) -> None:
-        self.closed = True
+    @contextmanager
+    def running(self) -> Iterator[ScriptedApi]:
+        app = web.Application()
+        app.router.add_get("/api/v2/{path:.*}", self._handle)
+        with serve_in_thread(app) as origin:
+            self.url = f"{origin}/api/v2"
+            yield self
 
-
-class ScriptedRegistry(ClientRegistry):
-    """Hands the source a scripted client instead of one that talks HTTP."""
-
-    def __init__(self, client: ScriptedClient) -> None:
-        super().__init__()
-        self.client = client
-
-    def get(self, settings: ApiSettings) -> ApiClient:
-        return cast(ApiClient, self.client)
+    def settings(self) -> ApiSettings:
+        return action_network_settings(self.url, "an-key", rate=1000.0, max_in_flight=8)

@@ -13,12 +13,11 @@ from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
 from sources.action_network import action_network_source
 from sources.action_network.settings import CONCURRENCY
-from sources.http import ApiError, AuthError, ClientRegistry
+from sources.http import ApiError, AuthError, CredentialRegistry
 from tests.sources.action_network.helpers import (
     SMALL,
     FullLoad,
-    ScriptedClient,
-    ScriptedRegistry,
+    ScriptedApi,
     loaded_ids,
     make_pipeline,
     minimum_requests,
@@ -98,7 +97,7 @@ def test_second_run_after_mutation_fetches_only_changes(
     first = requests_served(small_sim, "action_network")
     summary = control(small_sim, "/_sim/mutate", {"fraction": 0.05})["action_network"]
     reset_stats(small_sim)
-    registry = ClientRegistry()
+    registry = CredentialRegistry()
     run_source(pipeline, small_sim, registry=registry)
     second = requests_served(small_sim, "action_network")
     changed_people = summary["people"]["updated"] + summary["people"]["added"]
@@ -115,7 +114,7 @@ def test_filter_rejected_in_stored_dialect_is_retried_in_the_other(
     run_source(pipeline, small_sim)  # learns modified_date
     with configured(small_sim, an_timestamps="doc"):
         control(small_sim, "/_sim/mutate", {"fraction": 0.05})
-        registry = ClientRegistry()
+        registry = CredentialRegistry()
         run_source(pipeline, small_sim, registry=registry)
         assert mismatches(pipeline, truth(small_sim)) == {}
     state = pipeline.state["sources"]["action_network"]["resources"]
@@ -162,12 +161,13 @@ def test_collections_that_became_empty_empty_their_tables(tmp_path: Path) -> Non
         return {"page": query["page"], "total_pages": 1, "_links": {}, "_embedded": {key: records}}
 
     pipeline = make_pipeline(tmp_path)
-    for _ in range(2):
-        expected = {table: sorted(ids) for table, ids in listed.items()}
-        client = ScriptedClient(answer)
-        pipeline.run(action_network_source(api_key="k", registry=ScriptedRegistry(client)))
-        assert {table: loaded_ids(pipeline, table) for table in listed} == expected
-        listed = {table: [] for table in listed}
+    api = ScriptedApi(answer)
+    with api.running():
+        for _ in range(2):
+            expected = {table: sorted(ids) for table, ids in listed.items()}
+            run_source(pipeline, api, api_key="an-key")
+            assert {table: loaded_ids(pipeline, table) for table in listed} == expected
+            listed = {table: [] for table in listed}
 
 
 @pytest.fixture

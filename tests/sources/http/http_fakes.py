@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from sources.action_network.client import action_network_settings
 from sources.http import ApiSettings
+from sources.nationbuilder.client import nationbuilder_settings
 
 TOKEN = "tok-5ecret-abcdef123456"
 NB_PREFIX = "/nationbuilder"
@@ -22,42 +22,11 @@ AN_PREFIX = "/action_network/api/v2"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Runs `app` on an ephemeral loopback port; yields its origin."""
-    runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
-@contextmanager
-def serve_in_thread(app: web.Application) -> Iterator[str]:
-    """Runs `app` on its own loop in a thread, so it outlives the event loops of a test."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = serve(app)
-    origin = asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(5)
-    try:
-        yield origin
-    finally:
-        asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
-
-
 def fast_settings(base_url: str, api: str = "nationbuilder", **overrides: Any) -> ApiSettings:
-    """Settings that keep tests quick: a loose limiter and millisecond backoff."""
+    """An API's own settings (its error bodies, its hints) with a loose limiter and millisecond
+    backoff, so tests stay quick; the credential is always a Bearer TOKEN."""
+    presets = nationbuilder_settings if api == "nationbuilder" else action_network_settings
     values: dict[str, Any] = {
-        "api": api,
-        "base_url": base_url,
         "headers": {"Authorization": f"Bearer {TOKEN}"},
         "rate": 1000.0,
         "burst": 100,
@@ -68,7 +37,7 @@ def fast_settings(base_url: str, api: str = "nationbuilder", **overrides: Any) -
         "backoff_cap": 0.05,
     }
     values.update(overrides)
-    return ApiSettings(**values)
+    return presets(base_url, TOKEN, **values)
 
 
 @dataclass

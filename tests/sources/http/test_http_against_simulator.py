@@ -15,15 +15,9 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from sources.http import (
-    ApiClient,
-    ApiSettings,
-    FatalHttpError,
-    action_network_settings,
-    iter_hal_pages,
-    iter_nb_v2_pages,
-    nationbuilder_settings,
-)
+from sources.action_network.client import action_network_settings
+from sources.http import ApiClient, ApiSettings, FatalHttpError, iter_hal_pages, iter_nb_v2_pages
+from sources.nationbuilder.client import nationbuilder_settings
 
 NB_TOKEN = "nb-test-token"
 AN_KEY = "an-test-key"

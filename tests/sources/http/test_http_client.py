@@ -21,24 +21,24 @@ from http_fakes import (
     WindowServer,
     fast_settings,
     nb_signups,
-    serve,
-    serve_in_thread,
     single_route,
 )
 
+from sources.action_network.client import action_network_settings
 from sources.http import (
     ApiClient,
     ApiSettings,
     AuthError,
-    ClientRegistry,
+    CredentialRegistry,
     FatalHttpError,
     RetriesExhaustedError,
-    action_network_settings,
-    client_key,
+    SharedClient,
+    credential_key,
     default_session,
     iter_nb_v2_pages,
-    nationbuilder_settings,
 )
+from sources.nationbuilder.client import nationbuilder_settings
+from tests.support.servers import serve, serve_in_thread
 
 SIGNUP = f"{NB_PREFIX}/api/v2/signups/1"
 
@@ -360,15 +360,14 @@ def test_stats_count_per_api_and_per_resource() -> None:
     assert stats["resources"]["donations"]["records"] == 0
 
 
-def test_registry_shares_one_client_per_credential_and_keys_without_the_token() -> None:
-    registry = ClientRegistry()
+def test_registry_shares_one_credential_per_token_and_keys_without_the_token() -> None:
+    registry = CredentialRegistry()
     first = registry.get(nationbuilder_settings("https://n.nationbuilder.com", TOKEN))
     same = registry.get(nationbuilder_settings("https://n.nationbuilder.com/", TOKEN))
     other = registry.get(nationbuilder_settings("https://n.nationbuilder.com", "another"))
     assert first is same
     assert other is not first
-    assert TOKEN not in repr(client_key(first.settings)) + repr(first.settings)
-    asyncio.run(registry.close_all())
+    assert TOKEN not in repr(credential_key(first.settings)) + repr(first.settings)
 
 
 def test_retry_log_lines_never_hold_the_token(caplog: pytest.LogCaptureFixture) -> None:
@@ -387,7 +386,7 @@ def test_retry_log_lines_never_hold_the_token(caplog: pytest.LogCaptureFixture) 
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
 
 
-def test_a_session_nobody_closed_is_closed_when_its_loop_shuts_down() -> None:
+def test_a_shared_client_opens_one_session_and_the_last_user_closes_it() -> None:
     async def handler(request: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
 
@@ -397,26 +396,38 @@ def test_a_session_nobody_closed_is_closed_when_its_loop_shuts_down() -> None:
         sessions.append(default_session(settings))
         return sessions[-1]
 
+    async def user(shared: SharedClient) -> None:
+        async with shared.open() as client:
+            await client.get_json("/api/v2/signups/1")
+            await asyncio.sleep(0.01)
+
     with serve_in_thread(single_route(SIGNUP, handler)) as origin:
-        client = ApiClient(fast_settings(f"{origin}{NB_PREFIX}"), session_factory=recording_factory)
-        asyncio.run(client.get_json("/api/v2/signups/1"))
+        registry = CredentialRegistry(session_factory=recording_factory)
+        shared = SharedClient(registry.get(fast_settings(f"{origin}{NB_PREFIX}")))
+
+        async def three_users() -> None:
+            await asyncio.gather(*(user(shared) for _ in range(3)))
+
+        asyncio.run(three_users())
     assert len(sessions) == 1
-    assert sessions[0].closed
+    assert sessions[0].closed and not shared.is_open
 
 
-def test_resources_share_a_client_across_consecutive_dlt_runs() -> None:
+def test_one_credential_serves_consecutive_dlt_runs_each_on_its_own_loop() -> None:
     server = NbV2Server(nb_signups(45))
-    registry = ClientRegistry()
+    registry = CredentialRegistry()
 
     with serve_in_thread(server.app()) as origin:
         settings = fast_settings(f"{origin}{NB_PREFIX}")
 
         @dlt.resource(name="signups")
         async def signups() -> AsyncIterator[list[dict[str, Any]]]:
-            client = registry.get(settings)
-            pages = iter_nb_v2_pages(client, "/api/v2/signups", page_size=20, resource="signups")
-            async for page in pages:
-                yield page["data"]
+            async with ApiClient(registry.get(settings)) as client:
+                pages = iter_nb_v2_pages(
+                    client, "/api/v2/signups", page_size=20, resource="signups"
+                )
+                async for page in pages:
+                    yield page["data"]
 
         # dlt runs async resources on its own loop in a worker thread, a new one per run.
         first = list(signups())
@@ -424,8 +435,8 @@ def test_resources_share_a_client_across_consecutive_dlt_runs() -> None:
 
     assert [row["id"] for row in first] == [str(i) for i in range(1, 46)]
     assert second == first
-    (client,) = registry.clients()
-    assert client.stats.for_resource("signups").records == 90
+    (credential,) = registry.credentials()
+    assert credential.stats.for_resource("signups").records == 90
 
 
 def test_redirects_are_not_followed_so_the_key_stays_home() -> None:

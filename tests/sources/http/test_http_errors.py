@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 
+from sources.action_network.client import action_network_settings
 from sources.http import (
     AuthError,
     FatalHttpError,
@@ -14,6 +15,7 @@ from sources.http import (
     RetriesExhaustedError,
     redact_url,
 )
+from sources.nationbuilder.client import nationbuilder_settings
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,11 @@ def test_error_renders_one_line_with_method_path_status_code_and_message() -> No
 
 
 def test_auth_error_says_how_to_get_a_new_credential() -> None:
+    """The HTTP layer knows no API: each source's settings say what to do about a 401."""
     nb = AuthError("nationbuilder", "GET", "/api/v2/signups", 401, "unauthorized", "no")
+    nb.hint = nationbuilder_settings("https://n.nationbuilder.com", "t").auth_hint
     an = AuthError("action_network", "GET", "/people", 401, None, "API Key invalid")
+    an.hint = action_network_settings("https://actionnetwork.org/api/v2", "k").auth_hint
     assert "Settings > Developer > API token" in str(nb)
     assert "client_id/client_secret/refresh_token" in str(nb)
     assert "SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)" in str(an)

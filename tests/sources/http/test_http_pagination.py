@@ -20,7 +20,6 @@ from http_fakes import (
     an_people,
     fast_settings,
     nb_signups,
-    serve,
     single_route,
 )
 
@@ -32,6 +31,7 @@ from sources.http import (
     iter_nb_v1_pages,
     iter_nb_v2_pages,
 )
+from tests.support.servers import serve
 
 Pages = Callable[[ApiClient], AsyncGenerator[dict[str, Any], None]]
 

@@ -23,7 +23,7 @@ from yarl import URL
 
 from pipelines.extract import SourceRun, run_sources
 from simulator.server import RunningSimulator
-from sources.http import ApiSettings, ClientRegistry
+from sources.http import ApiSettings, CredentialRegistry
 from tests.support import simulator as support
 from tests.support.simulator import NB_TOKEN, reset_stats
 from tests.support.warehouse import pipeline_folder, query
@@ -120,7 +120,7 @@ def run_nb(
     warehouse: Path,
     *,
     full_refresh: bool = False,
-    registry: ClientRegistry | None = None,
+    registry: CredentialRegistry | None = None,
     ok: bool | None = True,
 ) -> SourceRun:
     """One `run_sources(["nationbuilder"], ...)`; by default it must succeed."""
@@ -224,10 +224,10 @@ class RequestLog:
     """Every URL the source's clients request (a trace hook on the aiohttp session)."""
 
     urls: list[URL] = field(default_factory=list)
-    clients: ClientRegistry | None = None
+    clients: CredentialRegistry | None = None
 
-    def registry(self) -> ClientRegistry:
-        self.clients = ClientRegistry(session_factory=self._session)
+    def registry(self) -> CredentialRegistry:
+        self.clients = CredentialRegistry(session_factory=self._session)
         return self.clients
 
     def bytes_received(self) -> int:

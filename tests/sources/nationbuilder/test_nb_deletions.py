@@ -13,7 +13,8 @@ import pytest
 from nb_helpers import FAST, NB_TOKEN, mutate, simulator, truth
 
 from simulator.server import RunningSimulator
-from sources.http import ApiClient, nationbuilder_settings
+from sources.http import ApiClient
+from sources.nationbuilder.client import nationbuilder_settings
 from sources.nationbuilder.deletions import DeletionSweep, bisect_cost
 from warehouse.deletions import apply_deletions
 

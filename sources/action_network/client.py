@@ -1,0 +1,43 @@
+"""How Action Network is called: its API key header, rate limit and error bodies.
+
+Action Network allows 4 requests per second per API key; errors come as `{"error": "..."}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+
+from sources.http import ApiSettings
+
+API = "action_network"
+KEY_HELP = "check SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)"
+
+
+def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
+    """(code, message) from `{"error": "..."}`; the reason phrase is the code."""
+    code = "_".join(reason.lower().split()) or None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return code, body.decode("utf-8", "replace")
+    if not isinstance(doc, dict):
+        return code, ""
+    return code, str(doc.get("error") or doc.get("message") or "")
+
+
+def action_network_settings(base_url: str, api_key: str, **overrides: Any) -> ApiSettings:
+    """v2 settings: OSDI-API-Token header, 4 req/s without bursts (AN's limit is 4/s)."""
+    settings = ApiSettings(
+        api=API,
+        base_url=base_url,
+        headers={"OSDI-API-Token": api_key},
+        rate=4.0,
+        burst=1,
+        max_in_flight=4,
+        auth_hint=KEY_HELP,
+        error_fields=error_fields,
+    )
+    return dataclasses.replace(settings, **overrides)

@@ -1,0 +1,56 @@
+"""How NationBuilder is called: its auth header, rate limit, error bodies and what to do on a 401.
+
+NationBuilder allows 250 requests per 10 s per token in fixed windows and says, on every answer,
+how many the window has left (`RateLimit-Remaining`, `RateLimit-Reset`); an expired token gets
+`401 {"code": "token_expired"}`, which an OAuth refresh fixes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+
+from sources.http import ApiSettings
+
+API = "nationbuilder"
+TOKEN_HELP = (
+    "get a new token (Settings > Developer > API token, or configure "
+    "client_id/client_secret/refresh_token for automatic refresh)"
+)
+
+
+def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
+    """(code, message) from `{"code", "message"}`, or a 422's `{"errors": [{code, detail}]}`."""
+    fallback = "_".join(reason.lower().split()) or None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return fallback, body.decode("utf-8", "replace")
+    if not isinstance(doc, dict):
+        return fallback, ""
+    errors = doc.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        return str(first.get("code") or fallback), str(first.get("detail") or "")
+    code = doc.get("code")
+    return (str(code) if code else fallback), str(doc.get("message") or "")
+
+
+def nationbuilder_settings(base_url: str, token: str, **overrides: Any) -> ApiSettings:
+    """v2/v1 settings: Bearer token, 25 req/s with bursts of 5 and 2 requests of each window
+    left unspent, so a full window (250 in 10 s) is never overrun, even by one counted late."""
+    settings = ApiSettings(
+        api=API,
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        rate=25.0,
+        burst=5,
+        window_margin=2,
+        max_in_flight=16,
+        refresh_on=frozenset({"token_expired"}),
+        auth_hint=TOKEN_HELP,
+        error_fields=error_fields,
+    )
+    return dataclasses.replace(settings, **overrides)
