@@ -8,9 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import orjson
-
-from sources.http import ApiSettings
+from sources.http import ApiSettings, read_error_body
 
 API = "action_network"
 KEY_HELP = "check SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)"
@@ -18,13 +16,9 @@ KEY_HELP = "check SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)"
 
 def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
     """(code, message) from `{"error": "..."}`; the reason phrase is the code."""
-    code = "_".join(reason.lower().split()) or None
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return code, body.decode("utf-8", "replace")
-    if not isinstance(doc, dict):
-        return code, ""
+    code, doc = read_error_body(body, reason)
+    if isinstance(doc, str):
+        return code, doc
     return code, str(doc.get("error") or doc.get("message") or "")
 
 

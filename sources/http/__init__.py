@@ -16,7 +16,13 @@ from sources.http.limiter import Clock, Permit, TokenBucket
 from sources.http.pagination import Page, iter_hal_pages, iter_nb_v1_pages, iter_nb_v2_pages
 from sources.http.registry import CredentialRegistry, Credentials, UsedCredentials, credential_key
 from sources.http.retry import RetryPolicy, parse_retry_after
-from sources.http.settings import ApiSettings, ErrorFields, RefreshHook, plain_error_fields
+from sources.http.settings import (
+    ApiSettings,
+    ErrorFields,
+    RefreshHook,
+    plain_error_fields,
+    read_error_body,
+)
 from sources.http.stats import ApiStats, Counters
 
 __all__ = [
@@ -52,5 +58,6 @@ __all__ = [
     "one_line",
     "parse_retry_after",
     "plain_error_fields",
+    "read_error_body",
     "redact_url",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from yarl import URL
@@ -22,15 +23,21 @@ RefreshHook = Callable[[], Awaitable[Mapping[str, str] | None]]
 ErrorFields = Callable[[bytes, str], tuple[str | None, str]]
 
 
-def plain_error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
-    """The reason phrase as the code and the body's text (or its `message`) as the message."""
+def read_error_body(body: bytes, reason: str) -> tuple[str | None, dict[str, Any] | str]:
+    """The reason phrase as a code (`not_found`), and the body as a JSON object, or as text
+    when it is not one: where every API's error parser starts."""
     code = "_".join(reason.lower().split()) or None
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
         return code, body.decode("utf-8", "replace")
-    message = doc.get("message") if isinstance(doc, dict) else None
-    return code, str(message or "")
+    return code, doc if isinstance(doc, dict) else ""
+
+
+def plain_error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
+    """The reason phrase as the code and the body's text (or its `message`) as the message."""
+    code, doc = read_error_body(body, reason)
+    return code, doc if isinstance(doc, str) else str(doc.get("message") or "")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import orjson
-
-from sources.http import ApiSettings
+from sources.http import ApiSettings, read_error_body
 
 API = "nationbuilder"
 TOKEN_HELP = (
@@ -23,13 +21,9 @@ TOKEN_HELP = (
 
 def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
     """(code, message) from `{"code", "message"}`, or a 422's `{"errors": [{code, detail}]}`."""
-    fallback = "_".join(reason.lower().split()) or None
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return fallback, body.decode("utf-8", "replace")
-    if not isinstance(doc, dict):
-        return fallback, ""
+    fallback, doc = read_error_body(body, reason)
+    if isinstance(doc, str):
+        return fallback, doc
     errors = doc.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
