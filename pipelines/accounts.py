@@ -7,6 +7,8 @@ its full refresh and its failures stay its own; the transforms union the dataset
     [sources.nationbuilder.accounts.north]          # or SOURCES__NATIONBUILDER__ACCOUNTS=north,
     base_url = "https://north.nationbuilder.com"    # + SOURCES__NATIONBUILDER__ACCOUNTS__NORTH__...
     access_token = "..."
+
+What an account may set, and what it cannot run without, is its source's spec (sources/spec.py).
 """
 
 from __future__ import annotations
@@ -17,35 +19,12 @@ from typing import Any
 
 import dlt
 
+from sources.spec import SourceSpec
+
 DEFAULT = "default"
 # dlt folds `__` in dataset names to `_`, and keeps merge staging in `<dataset>_staging`.
 ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 DATASET_INFIX = "_account_"
-# What an account may set; anything it leaves out comes from `sources.<source>.*` as usual.
-SETTINGS: dict[str, dict[str, type]] = {
-    "nationbuilder": {
-        "base_url": str,
-        "access_token": str,
-        "client_id": str,
-        "client_secret": str,
-        "refresh_token": str,
-        "lists_api": str,
-        "rate_per_second": float,
-        "burst": int,
-        "concurrency": int,
-        "overlap_seconds": int,
-        "token_cache": str,
-    },
-    "action_network": {
-        "base_url": str,
-        "api_key": str,
-        "rate_per_second": float,
-        "concurrency": int,
-        "overlap_seconds": int,
-    },
-}
-# Without these an account would silently borrow the default account's URL or credential.
-REQUIRED = {"nationbuilder": ("base_url", "access_token"), "action_network": ("api_key",)}
 
 
 class AccountError(ValueError):
@@ -56,9 +35,13 @@ class AccountError(ValueError):
 class Account:
     """One nation or group: where its rows land and the source arguments it overrides."""
 
-    source: str
+    spec: SourceSpec
     name: str = DEFAULT
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def source(self) -> str:
+        return self.spec.name
 
     @property
     def is_default(self) -> bool:
@@ -79,12 +62,34 @@ class Account:
         """How the run summary names it: the source alone for the default account."""
         return self.source if self.is_default else f"{self.source}:{self.name}"
 
+    def env_name(self, setting: str) -> str:
+        """Where the user sets one of this account's settings."""
+        return self.spec.env_name(setting, None if self.is_default else self.name)
 
-def account_names(source: str) -> list[str]:
+    def value(self, setting: str) -> Any:
+        """The account's own value of a setting, else the source's (what the factory gets)."""
+        if setting in self.settings:
+            return self.settings[setting]
+        return lookup(self.spec, setting)
+
+
+def lookup(spec: SourceSpec, setting: str, account: str | None = None) -> Any:
+    """A setting of the source (or of one of its accounts), from secrets or config."""
+    described = spec.setting(setting)
+    key = spec.key(setting, account)
+    accessors = (dlt.secrets, dlt.config) if described.secret else (dlt.config, dlt.secrets)
+    for accessor in accessors:
+        value: Any = accessor.get(key, described.kind)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def account_names(spec: SourceSpec) -> list[str]:
     """Names under `sources.<source>.accounts`: TOML tables, a list, or `north,south` text."""
     names: list[str] = []
     for accessor in (dlt.config, dlt.secrets):
-        value: Any = accessor.get(f"sources.{source}.accounts")
+        value: Any = accessor.get(f"sources.{spec.name}.accounts")
         if isinstance(value, str):
             names.extend(part.strip() for part in value.split(","))
         elif isinstance(value, dict):
@@ -95,37 +100,40 @@ def account_names(source: str) -> list[str]:
     for name in names:
         if name == DEFAULT or not ACCOUNT_NAME.match(name) or name.endswith("_staging"):
             raise AccountError(
-                f"{source} account name {name!r}: use lowercase letters, digits and _ "
+                f"{spec.name} account name {name!r}: use lowercase letters, digits and _ "
                 f"(and not {DEFAULT!r}, the name of the account configured without a name)"
             )
     return names
 
 
-def _lookup(key: str, kind: type) -> Any:
-    for accessor in (dlt.secrets, dlt.config):
-        value: Any = accessor.get(key, kind)
-        if value is not None:
-            return value
-    return None
+def missing_settings(spec: SourceSpec, account: str | None = None) -> list[str]:
+    """The environment names of the required settings the source (or an account) lacks."""
+    return [
+        spec.env_name(setting.name, account)
+        for setting in spec.required
+        if lookup(spec, setting.name, account) is None
+    ]
 
 
-def named_account(source: str, name: str) -> Account:
-    """A listed account with its own settings; fails when a required one is missing."""
-    prefix = f"sources.{source}.accounts.{name}"
-    settings = {
-        key: value
-        for key, kind in SETTINGS[source].items()
-        if (value := _lookup(f"{prefix}.{key}", kind)) is not None
-    }
-    missing = [key for key in REQUIRED[source] if not settings.get(key)]
+def named_account(spec: SourceSpec, name: str) -> Account:
+    """A listed account with its own settings; fails when a required one is missing.
+
+    Without its own base URL or credential an account would silently borrow the default one's.
+    """
+    missing = missing_settings(spec, name)
     if missing:
-        env = [f"{prefix}.{key}".upper().replace(".", "__") for key in missing]
-        raise AccountError(f"{source} account {name!r} is not configured: set {' and '.join(env)}")
-    return Account(source, name, settings)
+        wanted = " and ".join(missing)
+        raise AccountError(f"{spec.name} account {name!r} is not configured: set {wanted}")
+    settings = {
+        setting.name: value
+        for setting in spec.settings
+        if (value := lookup(spec, setting.name, name)) is not None
+    }
+    return Account(spec, name, settings)
 
 
-def source_accounts(source: str, *, default_configured: bool) -> list[Account]:
-    """Every account of `source` to extract: the default one (when configured), then the named."""
-    accounts = [Account(source)] if default_configured else []
-    accounts.extend(named_account(source, name) for name in account_names(source))
+def source_accounts(spec: SourceSpec, *, default_configured: bool) -> list[Account]:
+    """Every account of `spec` to extract: the default one (when configured), then the named."""
+    accounts = [Account(spec)] if default_configured else []
+    accounts.extend(named_account(spec, name) for name in account_names(spec))
     return accounts

@@ -1,76 +1,72 @@
-"""Which sources the user configured (through dlt: .dlt/*.toml or SOURCES__... variables)."""
+"""Which sources the user configured (through dlt: .dlt/*.toml or SOURCES__... variables).
+
+A source is configured when any of its required settings is set; one that is only partly set
+(a nation's URL without its token) is a mistake to report, not a source to skip.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
-import dlt
-
-from pipelines.accounts import Account, AccountError, account_names, source_accounts
-from pipelines.extract import SOURCES
-
-REQUIRED = {
-    "nationbuilder": {
-        "sources.nationbuilder.base_url": "SOURCES__NATIONBUILDER__BASE_URL",
-        "sources.nationbuilder.access_token": "SOURCES__NATIONBUILDER__ACCESS_TOKEN",
-    },
-    "action_network": {"sources.action_network.api_key": "SOURCES__ACTION_NETWORK__API_KEY"},
-}
+from pipelines.accounts import (
+    Account,
+    AccountError,
+    account_names,
+    lookup,
+    missing_settings,
+    source_accounts,
+)
+from sources import specs
+from sources.spec import SourceSpec
 
 
 class ConfigError(Exception):
     """The configuration cannot run what was asked; the message names the setting to fix."""
 
 
-def missing_settings(source: str) -> list[str]:
-    missing: list[str] = []
-    for key, env_name in REQUIRED[source].items():
-        if not (dlt.secrets.get(key) if "token" in key or "key" in key else dlt.config.get(key)):
-            missing.append(env_name)
-    return missing
+def _partly_set(spec: SourceSpec) -> bool:
+    return any(lookup(spec, setting.name) is not None for setting in spec.required)
 
 
-def choose_sources(requested: list[str] | None) -> tuple[list[str], list[str]]:
+def choose_sources(requested: list[str] | None) -> tuple[list[SourceSpec], list[str]]:
     """The sources to run and notes on the ones skipped; fails when nothing can run.
 
-    Asked-for sources must be configured; without a request, every configured source runs.
+    Asked-for sources must be configured; without a request, every configured source runs, and
+    one whose settings are only partly there fails the run (it was meant to run).
     """
-    unknown = [name for name in requested or [] if name not in SOURCES]
+    known = {spec.name: spec for spec in specs()}
+    unknown = [name for name in requested or [] if name not in known]
     if unknown:
-        raise ConfigError(f"unknown source {unknown[0]!r}; choose from {', '.join(SOURCES)}")
+        raise ConfigError(f"unknown source {unknown[0]!r}; choose from {', '.join(known)}")
     notes: list[str] = []
-    chosen: list[str] = []
-    for source in requested or list(SOURCES):
-        missing = missing_settings(source)
+    chosen: list[SourceSpec] = []
+    for spec in [known[name] for name in requested] if requested else list(known.values()):
+        missing = missing_settings(spec)
         try:
-            named = account_names(source)
+            named = account_names(spec)
         except AccountError as exc:
             raise ConfigError(str(exc)) from None
         if not missing or named:
-            chosen.append(source)
-        elif requested:
-            raise ConfigError(f"{source} is not configured: set {' and '.join(missing)}")
+            chosen.append(spec)
+        elif requested or _partly_set(spec):
+            raise ConfigError(f"{spec.name} is not configured: set {' and '.join(missing)}")
         else:
-            notes.append(f"{source}: not configured (set {' and '.join(missing)}), skipped")
+            notes.append(f"{spec.name}: not configured (set {' and '.join(missing)}), skipped")
     if not chosen:
-        raise ConfigError(
-            "no source is configured: set SOURCES__NATIONBUILDER__BASE_URL and "
-            "SOURCES__NATIONBUILDER__ACCESS_TOKEN and/or SOURCES__ACTION_NETWORK__API_KEY "
-            "(see .dlt/secrets.toml.example)"
-        )
+        needed = " and/or ".join(" and ".join(missing_settings(spec)) for spec in known.values())
+        raise ConfigError(f"no source is configured: set {needed} (see .dlt/secrets.toml.example)")
     return chosen, notes
 
 
-def plan_accounts(sources: list[str]) -> list[Account]:
+def plan_accounts(sources: list[SourceSpec]) -> list[Account]:
     """Each chosen source's accounts: its default one, then the listed ones. The default one is
     left out only when listed accounts stand in for it (its own settings are not there)."""
     try:
         accounts = [
             account
-            for source in sources
+            for spec in sources
             for account in source_accounts(
-                source,
-                default_configured=not missing_settings(source) or not account_names(source),
+                spec, default_configured=not missing_settings(spec) or not account_names(spec)
             )
         ]
     except AccountError as exc:
@@ -82,12 +78,12 @@ def plan_accounts(sources: list[str]) -> list[Account]:
 
 def check_base_url(account: Account) -> None:
     """A base URL that is not a web address is a configuration error, named before any request."""
-    url = account.settings.get("base_url") or dlt.config.get(f"sources.{account.source}.base_url")
+    url = account.value("base_url")
     if url is None:
         return  # the source's own default (Action Network's public API)
     parsed = urlparse(str(url))
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        where = "SOURCES__" + account.source.upper() + "__BASE_URL"
+        where = account.env_name("base_url")
         if not account.is_default:
             where = f"the base_url of account {account.name!r}"
         raise ConfigError(f"{where} must be an http(s) address, got {url!r}")

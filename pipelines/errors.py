@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 
 from sources.http import ApiError
 from sources.http.errors import one_line
 
-CONFIG_HINTS = {
-    "access_token": "SOURCES__NATIONBUILDER__ACCESS_TOKEN",
-    "base_url": "SOURCES__NATIONBUILDER__BASE_URL",
-    "api_key": "SOURCES__ACTION_NETWORK__API_KEY",
-}
+
+def _setting_names(error: ConfigFieldMissingException) -> list[str]:
+    """The environment variable of each missing field as the README spells them, found among
+    the keys dlt looked up: the one at the source's own section (`SOURCES__<SOURCE>__<FIELD>`)."""
+    names = []
+    for field, traces in error.traces.items():
+        keys = [
+            t.key
+            for t in traces
+            if isinstance(t, LookupTrace) and t.provider == "Environment Variables"
+        ]
+        own = [key for key in keys if key.startswith("SOURCES__") and key.count("__") == 2]
+        names.append((own or keys or [field])[0])
+    return names
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -31,7 +40,7 @@ def one_line_error(exc: BaseException) -> str:
             return one_line(str(error))
     for error in chain:
         if isinstance(error, ConfigFieldMissingException):
-            names = [CONFIG_HINTS.get(f, f) for f in error.fields]
+            names = _setting_names(error)
             where = "set it in .dlt/secrets.toml or the environment"
             return f"missing configuration: {', '.join(names)} ({where})"
     innermost = chain[-1]

@@ -1,10 +1,16 @@
-"""Run each configured source through its own dlt pipeline into the warehouse, concurrently."""
+"""Run each configured account of each source through its own dlt pipeline, concurrently.
+
+Per account: open its pipeline (repairing what a kill left), read from the warehouse what the
+source needs to know before it extracts, extract, normalize and load, then let the warehouse
+tidy up (repeated rows, deletions). Nothing here knows one source from another: each source's
+spec says what its factory takes.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,27 +21,25 @@ import pyarrow as pa
 
 from pipelines.accounts import Account
 from pipelines.logs import quiet_expected_dlt_notices
-from pipelines.workdir import open_pipeline
-
-# The sources are imported here, by the thread that imports this module: imported first by two
-# extract threads at once, a package can be handed half-initialized to one of them (ImportError).
-from sources.action_network import action_network_source
-from sources.action_network.settings import PARENT_OF_RESOURCE
+from pipelines.workdir import has_schema, open_pipeline
+from sources import spec_named, specs
 from sources.http import Credential, CredentialRegistry, Credentials, UsedCredentials
-from sources.nationbuilder import nationbuilder_source
-from sources.nationbuilder.deletions import DeletionLog
-from warehouse.deletions import apply_deletions
-from warehouse.destination import connect
+from sources.spec import SourceSpec
+from warehouse.upkeep import LoadedTable, live_keys, tidy_after_load
 
-SOURCES = ("nationbuilder", "action_network")
 # Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+# A nightly job for organizers' data does not report to dlt's telemetry unless they opt in.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 quiet_expected_dlt_notices()
+# Imported here, by the thread that imports this module: imported first by two extract threads
+# at once, a package can be handed half-initialized to one of them (ImportError).
+specs()
 
 
 @dataclass
 class SourceRun:
-    """What one source's extract and load did: for the run summary and the exit code."""
+    """What one account's extract and load did: for the run summary and the exit code."""
 
     source: str
     started: float
@@ -67,32 +71,36 @@ def tag_account(name: str) -> Callable[[Any], Any]:
 
 
 def build_source(
-    source: str | Account,
+    account: Account,
     registry: Credentials,
-    deletions: DeletionLog,
     resources: list[str] | None,
+    known: dict[str, pa.Table] | None = None,
 ) -> Any:
-    account = source if isinstance(source, Account) else Account(source)
-    if account.source == "nationbuilder":
-        built = nationbuilder_source(registry=registry, deletions=deletions, **account.settings)
-    else:
-        built = action_network_source(registry=registry, **account.settings)
+    """The account's dlt source, its tables selected and tagged with the account."""
+    options: dict[str, Any] = {"registry": registry, **account.settings}
+    if account.spec.known_tables:
+        options["known"] = known or {}
+    built = account.spec.factory(**options)
     if resources:
-        built = built.with_resources(*resources_for(built, resources))
+        built = built.with_resources(*account.spec.resources_for(built.resources, resources))
     for resource in built.selected_resources.values():
         resource.add_map(tag_account(account.name))
     return built
 
 
-def resources_for(built: Any, tables: list[str]) -> list[str]:
-    """Resource names that fill the asked-for tables (an Action Network parent table, such as
-    `petitions`, is filled by its actions' resource, and a table may be asked by resource name)."""
-    wanted = []
-    for table in tables:
-        if table in built.resources:
-            wanted.append(table)
-        wanted.extend(r for r, parent in PARENT_OF_RESOURCE.items() if parent == table)
-    return [name for name in dict.fromkeys(wanted) if name in built.resources]
+def loaded_tables(pipeline: dlt.Pipeline) -> list[LoadedTable]:
+    """The raw tables of the pipeline's schema, with their keys and write dispositions."""
+    if not has_schema(pipeline):
+        return []
+    return [
+        LoadedTable(
+            name,
+            tuple(column for column, hints in table["columns"].items() if hints.get("primary_key")),
+            table.get("write_disposition") == "replace",
+        )
+        for name, table in pipeline.default_schema.tables.items()
+        if not name.startswith("_dlt")
+    ]
 
 
 def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -104,28 +112,29 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 
 def run_one(
-    source: str | Account,
+    account: Account,
     warehouse: Path,
     registry: Credentials,
     full_refresh: bool,
     resources: list[str] | None,
 ) -> SourceRun:
-    """Extract, normalize and load one account of a source, then stamp the deletions its sweep
-    found. A failure is kept in the result: it never touches another account's pipeline."""
-    account = source if isinstance(source, Account) else Account(source)
+    """Extract, normalize and load one account, then tidy what it loaded. A failure is kept in
+    the result: it never touches another account's pipeline."""
     result = SourceRun(account.source, time.time(), account=account.name)
-    deletions = DeletionLog()
     used = UsedCredentials(registry)
+
+    def tidy(pipeline: dlt.Pipeline) -> int:
+        return tidy_after_load(warehouse, account.dataset, loaded_tables(pipeline)).deletions_marked
+
     try:
-        pipeline = open_pipeline(account, warehouse, lambda p: drop_repeated_rows(p, warehouse))
-        built = build_source(account, used, deletions, resources)
+        pipeline = open_pipeline(account, warehouse, tidy)
+        known_tables = [] if full_refresh else account.spec.known_tables
+        known = live_keys(warehouse, account.dataset, ((t.name, t.key) for t in known_tables))
+        built = build_source(account, used, resources, known)
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
-        drop_repeated_rows(pipeline, warehouse)
+        result.deleted = tidy(pipeline)
         result.load_ids = list(info.loads_ids)
         result.rows = rows_loaded(pipeline)
-        if deletions.found:
-            with connect(warehouse) as con:
-                result.deleted = apply_deletions(con, account.dataset, deletions.found)
         result.ok = True
     except Exception as exc:  # reported in the summary; the CLI turns it into one line
         result.error = describe(exc)
@@ -135,41 +144,30 @@ def run_one(
     return result
 
 
-def drop_repeated_rows(pipeline: dlt.Pipeline, warehouse: Path) -> dict[str, int]:
-    """Keep one row per key in the pipeline's replaced tables (see warehouse/duplicates.py):
-    a resumed package can insert a file twice, an API can repeat a record across pages."""
-    from warehouse.duplicates import drop_duplicate_keys
-
-    keys = {
-        name: [column for column, hints in table["columns"].items() if hints.get("primary_key")]
-        for name, table in pipeline.default_schema.tables.items()
-        if table.get("write_disposition") == "replace" and not name.startswith("_dlt")
-    }
-    with connect(warehouse) as con:
-        return drop_duplicate_keys(con, pipeline.dataset_name, keys)
-
-
 def run_sources(
-    sources: list[str] | list[Account],
+    sources: Iterable[str | SourceSpec | Account],
     warehouse: Path,
     *,
     full_refresh: bool = False,
     resources: list[str] | None = None,
     registry: CredentialRegistry | None = None,
-    on_start: Callable[[CredentialRegistry], None] | None = None,
 ) -> list[SourceRun]:
     """Every account of every source at once: each has its own rate budget (its own credential),
-    so a run takes about as long as its largest account. A source given by name runs each of
-    its configured accounts."""
+    so a run takes about as long as its largest account. A source given by its name or spec
+    runs each of its configured accounts."""
     from pipelines.config import plan_accounts
 
-    jobs = [item for item in sources if isinstance(item, Account)]
-    jobs += plan_accounts([item for item in sources if isinstance(item, str)])
+    asked = list(sources)
+    jobs = [item for item in asked if isinstance(item, Account)]
+    jobs += plan_accounts(
+        [
+            spec_named(item) if isinstance(item, str) else item
+            for item in asked
+            if not isinstance(item, Account)
+        ]
+    )
     registry = registry or CredentialRegistry()
-    if on_start:
-        on_start(registry)
-    workers = max(len(jobs), 1)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="extract") as pool:
         futures = [
             pool.submit(run_one, job, warehouse, registry, full_refresh, resources) for job in jobs
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.extract import run_sources
@@ -10,6 +11,7 @@ from pipelines.progress import Progress
 from pipelines.summary import RunSummary, save
 from pipelines.workdir import pipelines_dir
 from sources.http import CredentialRegistry
+from sources.spec import SourceSpec
 from warehouse.location import ensure_writable
 
 
@@ -21,7 +23,7 @@ def run_job(
     command: str,
     warehouse: Path,
     *,
-    sources: list[str],
+    sources: Sequence[str | SourceSpec],
     extract: bool = True,
     transform: bool = True,
     resources: list[str] | None = None,

@@ -7,14 +7,14 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from pipelines.extract import SOURCES
 from pipelines.workdir import pipelines_dir
+from sources import specs
 
 
 def _cursors(warehouse: Path) -> list[str]:
     lines = []
     folder = pipelines_dir(warehouse)
-    for source in SOURCES:
+    for source in (spec.name for spec in specs()):
         # one pipeline per account: civic_<source> (default), civic_<source>_account_<name>
         for path in sorted(folder.glob(f"civic_{source}*")):
             dataset = path.name.removeprefix("civic_")

@@ -1,56 +1,53 @@
-"""Stamp `deleted_at` on raw rows that left the source, and keep a record of each deletion."""
+"""Stamp `deleted_at` on raw rows that left the source, from the `deleted_records` dlt loaded.
+
+A source that finds rows gone (NationBuilder's sweeps) loads one `deleted_records` row per key
+(`resource`, `id`, `deleted_at`), merged on (resource, id). A row is marked when a deletion of
+its key was loaded with or after the row itself: a key that came back later (a person added to
+a list again) was loaded after its deletion and stays live. Marking is idempotent, so a run
+killed between the load and the marks is repaired by whichever run marks next.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 
-import duckdb
+from warehouse.checks import quote
+from warehouse.destination import Connection
 
-from warehouse.destination import DUCKDB, Connection
-
-# Tables keyed by something other than a single `id` column: how their key is spelled as text.
-COMPOSITE_KEYS = {
-    "list_signups": "cast(t.list_id as varchar) || ':' || cast(t.signup_id as varchar)"
-}
-# Keys per statement: well under every database's limit on bound parameters.
-BATCH = 1000
+TABLE = "deleted_records"
+LOAD_ID = "_dlt_load_id"
 
 
-def apply_deletions(
-    con: duckdb.DuckDBPyConnection | Connection, schema: str, found: dict[str, list[str]]
-) -> int:
-    """Mark the rows and log them in `<schema>.deleted_records`; returns how many were marked."""
-    if not found:
+def key_text(columns: Sequence[str], alias: str = "t") -> str:
+    """A row's key as `deleted_records.id` spells it: the columns' text, joined by `:`."""
+    return " || ':' || ".join(f"cast({alias}.{quote(c)} as varchar)" for c in columns)
+
+
+def apply_deletions(con: Connection, schema: str, keys: Mapping[str, Sequence[str]]) -> int:
+    """Mark the rows of `keys`' tables that `deleted_records` says left; how many were marked."""
+    present = _columns(con, schema)
+    if TABLE not in present:
         return 0
-    if isinstance(con, duckdb.DuckDBPyConnection):
-        con = Connection(con, DUCKDB)
-    now = datetime.now(UTC)
-    con.run(
-        f"create table if not exists {schema}.deleted_records "
-        "(resource varchar, id varchar, deleted_at timestamptz, primary key (resource, id))"
-    )
     marked = 0
-    for table, keys in found.items():
-        # A key can leave again after coming back (a person rejoins, then leaves, a list):
-        # the newest deletion is the one to stamp. Delete-then-insert is how every SQL
-        # database spells an upsert.
-        for start in range(0, len(keys), BATCH):
-            batch = list(dict.fromkeys(keys[start : start + BATCH]))
-            marks = ", ".join("?" for _ in batch)
-            con.run(
-                f"delete from {schema}.deleted_records where resource = ? and id in ({marks})",
-                [table, *batch],
-            )
-            values = ", ".join("(?, ?, ?)" for _ in batch)
-            con.run(
-                f"insert into {schema}.deleted_records values {values}",
-                [item for key in batch for item in (table, key, now)],
-            )
-        key_sql = COMPOSITE_KEYS.get(table, "cast(t.id as varchar)")
+    for table, key in sorted(keys.items()):
+        columns = present.get(table, set())
+        if not key or "deleted_at" not in columns or LOAD_ID not in columns:
+            continue
         marked += con.run(
-            f"update {schema}.{table} as t set deleted_at = d.deleted_at "
-            f"from {schema}.deleted_records d "
-            f"where d.resource = ? and d.id = {key_sql} and t.deleted_at is null",
+            f"update {quote(schema)}.{quote(table)} as t set deleted_at = d.deleted_at "
+            f"from {quote(schema)}.{TABLE} as d "
+            f"where d.resource = ? and d.id = {key_text(key)} and t.deleted_at is null "
+            f"and cast(d.{LOAD_ID} as double) >= cast(t.{LOAD_ID} as double)",
             [table],
         )
     return marked
+
+
+def _columns(con: Connection, schema: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for table, column in con.query(
+        "select table_name, column_name from information_schema.columns where table_schema = ?",
+        [schema],
+    ):
+        found.setdefault(table, set()).add(column)
+    return found

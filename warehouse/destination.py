@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 import sqlglot.errors
 
@@ -94,6 +95,16 @@ class Connection:
         with self.native.cursor() as cursor:
             cursor.execute(translate(sql, self.dialect), tuple(params) or None)
             return [tuple(row) for row in cursor.fetchall()]
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """The statement's rows as one Arrow table (DuckDB hands them over without Python)."""
+        if self.is_duckdb:
+            return self.native.sql(sql, params=list(params) or None).to_arrow_table()
+        with self.native.cursor() as cursor:
+            cursor.execute(translate(sql, self.dialect), tuple(params) or None)
+            names = [column[0] for column in cursor.description or []]
+            rows = cursor.fetchall()
+        return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; how many rows it created, changed or inserted (0 when not said)."""

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import dlt
 
-from pipelines.config import missing_settings
+from pipelines.accounts import missing_settings
 from pipelines.writeback.segments import WritebackError
 from sources.http import ApiClient
+from sources.nationbuilder import SPEC as NATIONBUILDER
 from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE
 from sources.nationbuilder.push import push_client
 
@@ -30,7 +31,7 @@ class NbConnection:
     @classmethod
     def from_config(cls) -> NbConnection:
         """SOURCES__NATIONBUILDER__* variables or .dlt/*.toml, as for `civic-etl run`."""
-        missing = missing_settings("nationbuilder")
+        missing = missing_settings(NATIONBUILDER)
         if missing:
             raise WritebackError(f"NationBuilder is not configured: set {' and '.join(missing)}")
         token_cache: str | None = dlt.config.get(f"{SECTION}.token_cache")

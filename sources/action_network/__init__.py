@@ -10,7 +10,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 
-from sources.action_network.client import action_network_settings
+from sources.action_network.client import API, action_network_settings
 from sources.action_network.cursor import Cursor
 from sources.action_network.fanout import interleave
 from sources.action_network.fetch import Fetcher, at_least_one
@@ -28,9 +28,10 @@ from sources.action_network.settings import (
     Nested,
 )
 from sources.http import CredentialRegistry, Credentials, SharedClient
+from sources.spec import Setting, SourceSpec
 from sources.tables import dlt_hints
 
-__all__ = ["action_network_source"]
+__all__ = ["SPEC", "action_network_source"]
 
 KEY = ("id",)
 
@@ -162,3 +163,18 @@ def action_network_source(
         *(nested_resource(fetcher, spec, overlap_seconds) for spec in NESTED),
         *(standalone_resource(fetcher, collection) for collection in STANDALONE),
     ]
+
+
+SPEC = SourceSpec(
+    name=API,
+    factory=action_network_source,
+    settings=(
+        Setting("base_url"),
+        Setting("api_key", secret=True, required=True),
+        Setting("rate_per_second", float),
+        Setting("concurrency", int),
+        Setting("overlap_seconds", int),
+        Setting("read_timeout", float),
+    ),
+    table_aliases={nested.parent.name: (nested.child.name,) for nested in NESTED},
+)

@@ -90,6 +90,3 @@ STANDALONE: tuple[Collection, ...] = (
     Collection("lists", schemas.LISTS),
     Collection("messages", schemas.MESSAGES),
 )
-
-# The resource that also fills each parent table: the parent's rows come with its actions' walk.
-PARENT_OF_RESOURCE = {nested.child.name: nested.parent.name for nested in NESTED}

@@ -1,9 +1,15 @@
-"""NationBuilder source: v2 collections (and v1 or v2 lists) as typed Arrow pages into dlt."""
+"""NationBuilder source: v2 collections (and v1 or v2 lists) as typed Arrow pages into dlt.
+
+NationBuilder has no feed of deletions: each incremental collection sweeps for rows that left
+(sources/nationbuilder/deletions.py) against the ids the warehouse held before the run, which
+the pipeline passes in as `known`; what the sweeps find is loaded as `deleted_records` rows, and
+the warehouse stamps `deleted_at` from them after the load.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -14,7 +20,6 @@ import pyarrow.compute as pc
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.destination import live_rows
 from sources.http import (
     ApiClient,
     CredentialRegistry,
@@ -26,7 +31,8 @@ from sources.http import (
 )
 from sources.nationbuilder import schemas
 from sources.nationbuilder.auth import authorized_settings
-from sources.nationbuilder.deletions import DeletionLog, DeletionSweep
+from sources.nationbuilder.client import API
+from sources.nationbuilder.deletions import DELETED_RECORDS, DeletionSweep, Sweeps
 from sources.nationbuilder.records import TableBuilder
 from sources.nationbuilder.settings import (
     COLLECTIONS,
@@ -35,9 +41,36 @@ from sources.nationbuilder.settings import (
     V1_PAGE_LIMIT,
     Collection,
 )
+from sources.spec import KnownTable, Setting, SourceSpec
 from sources.tables import RecordError, dlt_hints
 
-__all__ = ["nationbuilder_source"]
+__all__ = ["SPEC", "nationbuilder_source"]
+
+LIST_PAIR = ("list_id", "signup_id")
+DELETED_HINTS = dlt_hints(schemas.DELETED_RECORDS, ("resource", "id"), merged=False)
+
+
+def _with_deleted_records(resource: DltResource) -> DltResource:
+    """Lets `resource` also fill `deleted_records` (one row per key found gone, merged on it).
+
+    A table variant starts from a copy of the resource's hints: declare it before the
+    resource's own columns, or it would inherit them.
+    """
+    resource.apply_hints(
+        table_name=DELETED_RECORDS,
+        write_disposition="merge",
+        primary_key=("resource", "id"),
+        columns=DELETED_HINTS,
+        create_table_variant=True,
+    )
+    return resource
+
+
+def _sorted_ids(known: pa.Table | None, seen: list[int]) -> pa.Array:
+    """The ids the warehouse held and the ids this run read, sorted and distinct."""
+    held = known["id"].combine_chunks() if known is not None else pa.array([], pa.int64())
+    ids = pc.unique(pa.concat_arrays([held.cast(pa.int64()), pa.array(seen, pa.int64())]))
+    return pc.take(ids, pc.sort_indices(ids))
 
 
 def _api_time(value: datetime) -> str:
@@ -80,7 +113,8 @@ def collection_resource(
     shared: SharedClient,
     concurrency: int,
     overlap: timedelta,
-    deletions: DeletionLog | None,
+    known: pa.Table | None,
+    sweeps: Sweeps,
 ) -> DltResource:
     """A v2 collection: incremental on its cursor with a deletion sweep, or reloaded whole."""
     builder = TableBuilder(spec.columns)
@@ -100,26 +134,32 @@ def collection_resource(
             async for table in pages:
                 if spec.cursor:
                     newest = _newest(newest, table, spec.cursor)
-                seen.extend(table["id"].to_pylist())
+                if saved:
+                    seen.extend(table["id"].to_pylist())
                 yield table
-            if spec.sweeps_deletions and deletions is not None and saved:
-                known = sorted({row[0] for row in live_rows(spec.name)} | set(seen))
-                gone = await DeletionSweep(client, spec.path, spec.name, spec.name).run(known)
+            if spec.sweeps_deletions and saved:
+                sweep = DeletionSweep(client, spec.path, spec.name, spec.name)
+                gone = await sweep.run(_sorted_ids(known, seen))
                 if gone:
-                    deletions.record(spec.name, [str(i) for i in gone])
-        if deletions is not None:
-            deletions.swept(spec.name)
+                    found = sweeps.record(spec.name, [str(i) for i in gone])
+                    yield dlt.mark.with_table_name(found, DELETED_RECORDS)
+        sweeps.done(spec.name)
         if newest is not None:
             state["cursor"] = newest.isoformat()
 
     disposition: Literal["merge", "replace"] = "merge" if spec.cursor else "replace"
-    return dlt.resource(
-        pages, name=spec.name, primary_key="id", write_disposition=disposition, columns=hints
-    )
+    resource = dlt.resource(pages, name=spec.name, primary_key="id", write_disposition=disposition)
+    if spec.sweeps_deletions:
+        _with_deleted_records(resource)
+    return resource.apply_hints(columns=hints)
 
 
 def lists_resources(
-    shared: SharedClient, api_version: str, concurrency: int, deletions: DeletionLog | None
+    shared: SharedClient,
+    api_version: str,
+    concurrency: int,
+    known_pairs: pa.Table | None,
+    sweeps: Sweeps,
 ) -> tuple[DltResource, DltResource]:
     """`lists` and `list_signups` (who is on which list), through v2 or v1: same tables either way.
 
@@ -130,18 +170,23 @@ def lists_resources(
     list_builder = TableBuilder(schemas.LISTS)
     pair_builder = TableBuilder(schemas.LIST_SIGNUPS, ("list_id", "signup_id"))
 
-    async def lists() -> AsyncIterator[pa.Table]:
+    async def lists() -> AsyncIterator[Any]:
         seen: set[int] = set()
         async with shared.open() as client:
             async for table in list_pages(client):
                 seen.update(table["id"].to_pylist())
                 yield table
         # A list the nation no longer has takes its members with it: its pairs are never
-        # re-read, so mark them here, once every list has been read.
-        pairs = live_rows("list_signups", ("list_id", "signup_id"))
-        gone = sorted((int(lid), int(sid)) for lid, sid in pairs if int(lid) not in seen)
-        if gone and deletions is not None:
-            deletions.record("list_signups", [f"{lid}:{sid}" for lid, sid in gone])
+        # re-read, so they are marked here, once every list has been read.
+        gone = sorted((lid, sid) for lid, sid in held_pairs() if lid not in seen)
+        if gone:
+            found = sweeps.record("list_signups", [f"{lid}:{sid}" for lid, sid in gone])
+            yield dlt.mark.with_table_name(found, DELETED_RECORDS)
+
+    def held_pairs() -> list[tuple[int, int]]:
+        if known_pairs is None:
+            return []
+        return list(zip(*(known_pairs[name].to_pylist() for name in LIST_PAIR), strict=True))
 
     async def list_pages(client: ApiClient) -> AsyncIterator[pa.Table]:
         if api_version == "v1":
@@ -197,26 +242,29 @@ def lists_resources(
         """People the signups sweep found deleted: NationBuilder drops them from their lists
         too, so a list that only lost those is known without reading it again."""
         source = dlt.current.source()
-        if (
-            deletions is None
-            or not source.resources.get("signups", None)
-            or ("signups" not in source.resources.selected)
+        if not source.resources.get("signups", None) or (
+            "signups" not in source.resources.selected
         ):
             return set()
-        return {int(key) for key in await deletions.wait_for_sweep("signups")}
+        return {int(key) for key in await sweeps.wait_for("signups")}
 
     async def list_signups(lists_page: pa.Table) -> AsyncIterator[Any]:
+        if "signups_count" not in lists_page.column_names:
+            return  # the lists resource's deleted_records pages feed no diff
         state = dlt.current.resource_state()
         seen_versions: dict[str, str] = state.setdefault("list_versions", {})
         held: dict[int, set[int]] = {}
-        for list_id, signup_id in live_rows("list_signups", ("list_id", "signup_id")):
-            held.setdefault(int(list_id), set()).add(int(signup_id))
+        for list_id, signup_id in held_pairs():
+            held.setdefault(list_id, set()).add(signup_id)
         gone_people = await signups_deleted_this_run()
+        left_with_them: list[str] = []
         for list_id, members_held in held.items():
             left = sorted(members_held & gone_people)
-            if left and deletions is not None:
-                deletions.record("list_signups", [f"{list_id}:{s}" for s in left])
-                members_held.difference_update(left)
+            left_with_them.extend(f"{list_id}:{s}" for s in left)
+            members_held.difference_update(left)
+        if left_with_them:
+            found = sweeps.record("list_signups", left_with_them)
+            yield dlt.mark.with_table_name(found, DELETED_RECORDS)
         rows = lists_page.select(["id", "signups_count", "updated_at"]).to_pylist()
         changed = [
             row["id"]
@@ -240,9 +288,10 @@ def lists_resources(
                             [{"list_id": list_id, "signup_id": s} for s in current]
                         )
                     removed = held.get(list_id, set()) - set(current)
-                    if removed and deletions is not None:
+                    if removed:
                         keys = [f"{list_id}:{s}" for s in sorted(removed)]
-                        deletions.record("list_signups", keys)
+                        found = sweeps.record("list_signups", keys)
+                        yield dlt.mark.with_table_name(found, DELETED_RECORDS)
             finally:
                 # One list failed (or the run stopped): stop reading the others.
                 for task in tasks:
@@ -251,21 +300,18 @@ def lists_resources(
         for row in rows:
             seen_versions[str(row["id"])] = str(row["updated_at"])
 
-    lists_resource = dlt.resource(
-        lists,
-        name="lists",
-        primary_key="id",
-        write_disposition="replace",
-        columns=dlt_hints(schemas.LISTS, ("id",), merged=False),
-    )
-    pairs_resource = dlt.transformer(
-        list_signups,
-        data_from=lists_resource,
-        name="list_signups",
-        primary_key=("list_id", "signup_id"),
-        write_disposition="merge",
-        columns=dlt_hints(schemas.LIST_SIGNUPS, ("list_id", "signup_id")),
-    )
+    lists_resource = _with_deleted_records(
+        dlt.resource(lists, name="lists", primary_key="id", write_disposition="replace")
+    ).apply_hints(columns=dlt_hints(schemas.LISTS, ("id",), merged=False))
+    pairs_resource = _with_deleted_records(
+        dlt.transformer(
+            list_signups,
+            data_from=lists_resource,
+            name="list_signups",
+            primary_key=LIST_PAIR,
+            write_disposition="merge",
+        )
+    ).apply_hints(columns=dlt_hints(schemas.LIST_SIGNUPS, LIST_PAIR))
     return lists_resource, pairs_resource
 
 
@@ -284,13 +330,15 @@ def nationbuilder_source(
     token_cache: str | None = None,
     read_timeout: float = 30.0,
     registry: Credentials | None = None,
-    deletions: DeletionLog | None = None,
+    known: Mapping[str, pa.Table] | None = None,
 ) -> list[DltResource]:
     """Every NationBuilder table. `lists_api="v1"` reads lists through v1 for nations on v1 tokens.
 
-    Pass a `DeletionLog` to sweep for deleted rows; the pipeline marks them after the load.
-    `client_secret` and `refresh_token` are typed as secrets so dlt keeps their values out of
-    its trace and state, as it does for `access_token`.
+    `known` holds the live keys of the tables SPEC names in `known_tables`, as the warehouse
+    had them before the run: incremental collections sweep for deletions against them. Without
+    them (a source run outside the pipeline) nothing is swept. `client_secret` and
+    `refresh_token` are typed as secrets so dlt keeps their values out of its trace and state,
+    as it does for `access_token`.
     """
     if lists_api not in ("v1", "v2"):
         raise ValueError(f"lists_api must be 'v1' or 'v2', got {lists_api!r}")
@@ -308,8 +356,37 @@ def nationbuilder_source(
     )
     shared = SharedClient((registry or CredentialRegistry()).get(settings))
     overlap = timedelta(seconds=overlap_seconds)
+    held = dict(known or {})
+    sweeps = Sweeps()
     resources = [
-        collection_resource(spec, shared, concurrency, overlap, deletions) for spec in COLLECTIONS
+        collection_resource(spec, shared, concurrency, overlap, held.get(spec.name), sweeps)
+        for spec in COLLECTIONS
     ]
-    resources.extend(lists_resources(shared, lists_api, concurrency, deletions))
+    resources.extend(
+        lists_resources(shared, lists_api, concurrency, held.get("list_signups"), sweeps)
+    )
     return resources
+
+
+SPEC = SourceSpec(
+    name=API,
+    factory=nationbuilder_source,
+    settings=(
+        Setting("base_url", required=True),
+        Setting("access_token", secret=True, required=True),
+        Setting("client_id", secret=True),
+        Setting("client_secret", secret=True),
+        Setting("refresh_token", secret=True),
+        Setting("lists_api"),
+        Setting("rate_per_second", float),
+        Setting("burst", int),
+        Setting("concurrency", int),
+        Setting("overlap_seconds", int),
+        Setting("read_timeout", float),
+        Setting("token_cache"),
+    ),
+    known_tables=(
+        *(KnownTable(spec.name) for spec in COLLECTIONS if spec.sweeps_deletions),
+        KnownTable("list_signups", LIST_PAIR),
+    ),
+)

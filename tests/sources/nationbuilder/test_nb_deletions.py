@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 
-import duckdb
+import pyarrow as pa
 import pytest
 from nb_helpers import FAST, NB_TOKEN, mutate, simulator, truth
 
@@ -16,7 +14,6 @@ from simulator.server import RunningSimulator
 from sources.http import ApiClient
 from sources.nationbuilder.client import nationbuilder_settings
 from sources.nationbuilder.deletions import DeletionSweep, bisect_cost
-from warehouse.deletions import apply_deletions
 
 
 @pytest.fixture
@@ -31,7 +28,8 @@ def _sweep(sim: RunningSimulator, collection: str, known: list[int]) -> tuple[li
     async def go() -> tuple[list[int], int]:
         settings = nationbuilder_settings(sim.nationbuilder_url, NB_TOKEN, rate=1000, burst=100)
         async with ApiClient(settings) as client:
-            gone = await DeletionSweep(client, f"/api/v2/{collection}", collection, "t").run(known)
+            sweep = DeletionSweep(client, f"/api/v2/{collection}", collection, "t")
+            gone = await sweep.run(pa.array(sorted(known), pa.int64()))
             return gone, client.stats.total.requests
 
     return asyncio.run(go())
@@ -108,56 +106,3 @@ def test_bisection_is_chosen_only_when_cheaper(known: int, missing: int) -> None
         assert cost <= math.ceil(math.log2(listing)) + 1
     if missing >= 0.003 * known:  # dense: most pages lost a row
         assert cost >= 0.9 * listing
-
-
-# ---- stamping what the sweep found ----------------------------------------------------------
-def _warehouse(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path))
-    con.execute("create schema nb")
-    con.execute("create table nb.signups (id bigint, deleted_at timestamptz)")
-    con.execute("insert into nb.signups values (1, null), (2, null), (3, null)")
-    con.execute(
-        "create table nb.list_signups (list_id bigint, signup_id bigint, deleted_at timestamptz)"
-    )
-    con.execute("insert into nb.list_signups values (1, 1, null), (1, 2, null), (2, 1, null)")
-    return con
-
-
-def test_apply_deletions_marks_rows_and_records_them(tmp_path: Path) -> None:
-    with _warehouse(tmp_path / "w.duckdb") as con:
-        marked = apply_deletions(con, "nb", {"signups": ["2"], "list_signups": ["1:2", "9:9"]})
-        assert marked == 2
-        assert con.execute("select id from nb.signups where deleted_at is not null").fetchall() == [
-            (2,)
-        ]
-        assert con.execute(
-            "select list_id, signup_id from nb.list_signups where deleted_at is not null"
-        ).fetchall() == [(1, 2)]
-        records = con.execute(
-            "select resource, id from nb.deleted_records order by 1, 2"
-        ).fetchall()
-        assert records == [("list_signups", "1:2"), ("list_signups", "9:9"), ("signups", "2")]
-        # Found again (nothing new): no row changes, nothing counted twice.
-        assert apply_deletions(con, "nb", {"signups": ["2"]}) == 0
-
-
-def test_a_pair_that_leaves_twice_is_stamped_with_the_second_leaving(tmp_path: Path) -> None:
-    with _warehouse(tmp_path / "w.duckdb") as con:
-        apply_deletions(con, "nb", {"list_signups": ["1:2"]})
-        (first,) = con.execute(
-            "select deleted_at from nb.list_signups where list_id = 1 and signup_id = 2"
-        ).fetchone() or (None,)
-        # The person rejoins the list (the merge loads the pair live again), then leaves again.
-        con.execute(
-            "update nb.list_signups set deleted_at = null where list_id = 1 and signup_id = 2"
-        )
-        assert apply_deletions(con, "nb", {"list_signups": ["1:2"]}) == 1
-        (second,) = con.execute(
-            "select deleted_at from nb.list_signups where list_id = 1 and signup_id = 2"
-        ).fetchone() or (None,)
-        assert isinstance(first, datetime) and isinstance(second, datetime)
-        assert second > first
-        (logged,) = con.execute(
-            "select deleted_at from nb.deleted_records where id = '1:2'"
-        ).fetchone() or (None,)
-        assert logged == second

@@ -276,9 +276,12 @@ def test_failed_load_is_landed_before_the_next_extract(
         first_run(sim, warehouse)
         mutate(sim, 0.05)
         expected = truth(sim)
+        # A view where the table was: the warehouse says it is there, and a merge into it fails.
         execute(warehouse, f"alter table {SCHEMA}.signups rename to signups_away")
+        execute(warehouse, f"create view {SCHEMA}.signups as select * from {SCHEMA}.signups_away")
         failed = run_nb(warehouse, ok=False)
         assert failed.error is not None and "\n" not in failed.error
+        execute(warehouse, f"drop view {SCHEMA}.signups")
         execute(warehouse, f"alter table {SCHEMA}.signups_away rename to signups")
 
         run_nb(warehouse)

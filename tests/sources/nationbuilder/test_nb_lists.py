@@ -100,7 +100,7 @@ def test_members_of_a_deleted_list_are_marked_deleted(
         execute(
             warehouse,
             f"insert into {SCHEMA}.list_signups (list_id, signup_id, _dlt_load_id) "
-            "values (999, 1, 'gone'), (999, 2, 'gone')",
+            "values (999, 1, '1000000000.0'), (999, 2, '1000000000.0')",
         )
         run = run_nb(warehouse)
         assert mismatches(warehouse, truth(sim)) == {}
