@@ -13,9 +13,11 @@ per token, AN 4/s per key) at 0, 150 and 500 ms latency.
 Figures per run. The fetch window is the simulator's first to last request arrival (its
 `/_sim/stats` `first_arrival`/`last_arrival`, on the same time.monotonic clock as this process;
 a simulator without them leaves the window from process start to exit, and says so). Requests/s
-and records/s are over that window; `startup` is process start to the first request the server
-saw, `tail` the last request's arrival to process exit (the last responses, then landing), `wall`
-start to exit. Peak RSS is the fetching process's (`os.wait4`). 429s are the simulator's count.
+and records/s are over that window, and the share of the limit counts the requests it let
+through (429s excluded); `startup` is process start to the first request the server saw, `tail`
+the last request's arrival to process exit (the last responses, then landing), `wall` start to
+exit. Peak RSS and CPU seconds are the fetching process's (`os.wait4`); CPU seconds and the load
+average beside them tell work done from time lost to a busy machine. 429s are the simulator's.
 
 Also: records/s at scale (NB signups, zero latency, no limits on either side, so the client's
 own throttle is raised too) and a resume measurement (an AN people load SIGKILLed once 75% of
@@ -76,7 +78,7 @@ NB = Collection(
 AN = Collection("action_network", "people", 25, 4.0, "--an-people", ("--an-rate", "4"))
 COLLECTIONS = (NB, AN)
 # The other API's population when one is measured: small, so the simulator starts fast.
-SMALL = ("--nb-signups", "10", "--nb-donations", "10", "--an-people", "10", "--an-actions", "10")
+SMALL = {"--nb-signups": "10", "--nb-donations": "10", "--an-people": "10", "--an-actions": "10"}
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ def sim_args(
 ) -> list[str]:
     """Simulator flags: `limits` None serves without rate limits."""
     rates = ["--no-rate-limits"] if limits is None else list(limits)
-    return [*SMALL, collection.size_flag, str(size), "--latency-ms", str(latency_ms), *rates]
+    sizes = SMALL | {collection.size_flag: str(size)}
+    flags = [part for pair in sizes.items() for part in pair]
+    return [*flags, "--latency-ms", str(latency_ms), *rates]
 
 
 def client_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
@@ -180,7 +184,12 @@ def figures(
         startup, tail = first - done.started, done.ended - last
     else:
         window, source, startup, tail = done.seconds, "client process start to exit", None, None
-    per_s = requests / window if window > 0 else None
+    throttled = int(stats["throttled"].get(api, 0))
+
+    def per_s(count: float) -> float | None:
+        return round(count / window, 2) if window > 0 else None
+
+    answered = per_s(requests - throttled)  # what the limit let through
     row: dict[str, Any] = {
         "api": api,
         "collection": collection.table,
@@ -188,16 +197,19 @@ def figures(
         "lands_in_duckdb": mode != "sequential",
         "records": records,
         "requests": requests,
-        "responses_429": int(stats["throttled"].get(api, 0)),
+        "responses_429": throttled,
         "max_in_flight": stats.get("max_in_flight", {}).get(api),
         "fetch_window_s": round(window, 2),
         "window_from": source,
-        "requests_per_s": None if per_s is None else round(per_s, 2),
+        "requests_per_s": per_s(requests),
+        "answered_requests_per_s": answered,
         "limit_requests_per_s": collection.limit_per_s,
-        "share_of_limit": None if per_s is None else round(per_s / collection.limit_per_s, 3),
-        "records_per_s": round(records / window, 1) if window > 0 else None,
+        "share_of_limit": None if answered is None else round(answered / collection.limit_per_s, 3),
+        "records_per_s": per_s(records),
         "records_per_s_end_to_end": round(records / done.seconds, 1),
         "peak_rss_mb": done.peak_rss_mb,
+        "cpu_s": done.cpu_s,
+        "load_average_1m": round(os.getloadavg()[0], 1),  # other work on the machine meanwhile
         "startup_s": None if startup is None else round(startup, 2),
         "tail_s": None if tail is None else round(tail, 2),
         "wall_s": round(done.seconds, 2),
@@ -350,9 +362,11 @@ COLUMNS = (
     ("share_of_limit", "share", 6, ".0%"),
     ("records_per_s", "rec/s", 8, ".0f"),
     ("peak_rss_mb", "RSS MB", 7, ".0f"),
+    ("cpu_s", "cpu s", 7, ".1f"),
     ("startup_s", "start s", 8, ".1f"),
     ("tail_s", "tail s", 7, ".1f"),
     ("wall_s", "wall s", 7, ".1f"),
+    ("load_average_1m", "load", 6, ".1f"),
 )
 
 

@@ -23,12 +23,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Finished:
-    """How a child ended: exit code (negative: the signal), clock readings, peak RSS, output."""
+    """How a child ended: exit code (negative: its signal), clock readings, RSS, CPU, output."""
 
     code: int
     started: float
     ended: float
     peak_rss_mb: float
+    cpu_s: float  # user + system time: what the work cost, however busy the machine was
     stdout: str
     stderr: str
 
@@ -70,6 +71,7 @@ def run_measured(
             started=started,
             ended=ended,
             peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # kilobytes on Linux
+            cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
         )
