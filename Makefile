@@ -35,7 +35,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## Benchmarks: fetch rate vs sequential paging, marts at scale, reliability figures
+bench: $(STAMP) ## Benchmarks: fetching (this layer, sequential, rest_api), marts at scale, reliability
 	$(BIN)/python -m bench
 
 extract: $(STAMP) ## Extract both sources with your .dlt config into $(WAREHOUSE)

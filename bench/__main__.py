@@ -10,25 +10,27 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path("bench") / "results"
+SECTIONS = ("fetch", "marts", "reliability", "simulator")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument(
-        "--only", choices=("fetch", "marts", "reliability", "simulator"), default=None
-    )
+    parser.add_argument("--only", choices=SECTIONS, default=None)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
-    report: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+    out = RESULTS / "latest.json"
+    # One section run alone replaces only its own figures in the file.
+    report: dict[str, Any] = json.loads(out.read_text()) if args.only and out.exists() else {}
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report |= {"when": when, "machine": f"{platform.machine()}, {platform.python_version()}"}
+    report["sections"] = report.get("sections", {}) | {
+        name: {"when": when, "quick": args.quick} for name in SECTIONS if args.only in (None, name)
     }
     if args.only in (None, "fetch"):
-        from bench.fetch import run_fetch_bench
+        from bench.fetch import FULL, QUICK, render_fetch, run_fetch_bench
 
-        sizes = {"nb_signups": 3_000, "an_people": 300} if args.quick else {}
-        report["fetch"] = run_fetch_bench(**sizes)
-        print_fetch(report["fetch"])
+        report["fetch"] = run_fetch_bench(QUICK if args.quick else FULL)
+        print(render_fetch(report["fetch"]))
     if args.only in (None, "marts"):
         from bench.marts import run_marts_bench
 
@@ -46,21 +48,8 @@ def main() -> None:
         report["simulator"] = run_simulator_bench(10_000 if args.quick else 100_000)
         print(f"simulator: {json.dumps(report['simulator'])}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "latest.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     print(f"figures written to {out}")
-
-
-def print_fetch(rows: list[dict[str, Any]]) -> None:
-    print(
-        f"{'api':<16}{'mode':<12}{'req/s':>8}{'limit':>7}{'share':>8}{'records/s':>11}{'429s':>6}"
-    )
-    for row in rows:
-        print(
-            f"{row['api']:<16}{row['mode']:<12}{row['requests_per_s']:>8}"
-            f"{row['limit_requests_per_s']:>7}{row['share_of_limit']:>8.0%}"
-            f"{row['records_per_s']:>11}{row['responses_429']:>6}"
-        )
 
 
 if __name__ == "__main__":

@@ -1,117 +1,408 @@
-"""Fetch rate of the HTTP layer against each API's limit, next to plain sequential paging.
+"""Fetching side by side (issue 19): this layer, plain sequential paging and dlt's rest_api.
 
-Both walk the same collections of the simulator with 150 ms latency and its rate limits on:
-NationBuilder signups (v2 page numbers, 100 a page) and Action Network people (HAL, 25 a page,
-no totals). "Sequential" is what existing tools do: one request at a time, following `next`,
-waiting out 429s; it uses the same client (retries included) with no throttle.
+Each way runs as its own process against the simulator, itself another process, on the same
+collection: NationBuilder signups (v2 page numbers, 100 a page) and Action Network people (HAL,
+25 a page, no totals), with the simulator's rate limits on (NB a fixed window of 250 per 10 s
+per token, AN 4/s per key) at 0, 150 and 500 ms latency.
+
+- `layer`: the real CLI as a user runs it (`python -m pipelines.cli extract ...`), default
+  rate settings, landing into DuckDB.
+- `sequential`: one request at a time following the pages (`bench/sequential.py`); lands nothing.
+- `rest_api`: dlt's rest_api source configured by hand (`bench/restapi.py`), landing into DuckDB.
+
+Figures per run. The fetch window is the simulator's first to last request arrival (its
+`/_sim/stats` `first_arrival`/`last_arrival`, on the same time.monotonic clock as this process;
+a simulator without them leaves the window from process start to exit, and says so). Requests/s
+and records/s are over that window, and the share of the limit counts the requests it let
+through (429s excluded); `startup` is process start to the first request the server saw, `tail`
+the last request's arrival to process exit (the last responses, then landing), `wall` start to
+exit. Peak RSS and CPU seconds are the fetching process's (`os.wait4`); CPU seconds and the load
+average beside them tell work done from time lost to a busy machine. 429s are the simulator's.
+
+Also: records/s at scale (NB signups, zero latency, no limits on either side, so the client's
+own throttle is raised too) and a resume measurement (an AN people load SIGKILLed once 75% of
+an uninterrupted run's requests arrived, then run again to the end).
+
+A full run takes about 20 minutes on two cores: NB at 20k is 201 requests (about 8 s at 25/s,
+30 s and 100 s one at a time at 150 and 500 ms), AN at 2k about 81 (20 s at 4/s), and rest_api
+spends about a minute landing 20k signups. `--quick` takes about a minute and a half.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import json
+import math
+import os
+import sys
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from bench.procs import Finished, run_measured
 from bench.simproc import sim_json, simulator_process
-from sources.action_network.client import action_network_settings
-from sources.http import ApiClient, iter_hal_pages, iter_nb_v2_pages
-from sources.nationbuilder.client import nationbuilder_settings
 
-LATENCY_MS = 150
-NB_LIMIT_PER_S = 25.0  # 250 requests / 10 s
-AN_LIMIT_PER_S = 4.0
+MODES = ("layer", "sequential", "rest_api")
+RESUME_KILL_SHARE = 0.75
 
 
-async def _walk_layer(client: ApiClient, api: str) -> int:
-    records = 0
-    if api == "nationbuilder":
-        async for page in iter_nb_v2_pages(client, "/api/v2/signups", {}, concurrency=8):
-            records += len(page["data"])
-    else:
-        async for page in iter_hal_pages(
-            client, "people", {}, embedded_key="osdi:people", concurrency=4
-        ):
-            records += len(page["_embedded"]["osdi:people"])
-    return records
+@dataclass(frozen=True)
+class Collection:
+    """One collection measured: its API, table, page size, documented limit, simulator knobs."""
+
+    api: str
+    table: str
+    per_page: int
+    limit_per_s: float
+    size_flag: str
+    limit_flags: tuple[str, ...]
+
+    @property
+    def limit_records_per_s(self) -> float:
+        return self.limit_per_s * self.per_page
 
 
-async def _walk_sequential(client: ApiClient, api: str) -> int:
-    records = 0
-    if api == "nationbuilder":
-        number = 1
-        while True:
-            page = await client.get_json(
-                "/api/v2/signups", {"page[size]": 100, "page[number]": number}
-            )
-            if not page["data"]:
-                return records
-            records += len(page["data"])
-            number += 1
-    target: str | None = "people"
-    while target:
-        page = await client.get_json(target)
-        found = page.get("_embedded", {}).get("osdi:people", [])
-        if not found:
-            return records
-        records += len(found)
-        target = page.get("_links", {}).get("next", {}).get("href")
-    return records
+NB = Collection(
+    "nationbuilder",
+    "signups",
+    100,
+    25.0,
+    "--nb-signups",
+    ("--nb-rate-limit", "250", "--nb-rate-window", "10"),
+)
+AN = Collection("action_network", "people", 25, 4.0, "--an-people", ("--an-rate", "4"))
+COLLECTIONS = (NB, AN)
+# The other API's population when one is measured: small, so the simulator starts fast.
+SMALL = {"--nb-signups": "10", "--nb-donations": "10", "--an-people": "10", "--an-actions": "10"}
 
 
-def _measure(url: str, api: str, mode: str) -> dict[str, Any]:
-    if api == "nationbuilder":
-        settings = nationbuilder_settings(url + "/nationbuilder", "nb-test-token")
-        limit = NB_LIMIT_PER_S
-    else:
-        settings = action_network_settings(url + "/action_network/api/v2", "an-test-key")
-        limit = AN_LIMIT_PER_S
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and latencies of one run of the section."""
+
+    sizes: dict[str, int]
+    latencies: tuple[int, ...]
+    scale_signups: tuple[int, ...]
+    rest_api_scale_max: int  # rest_api lands signups in memory-hungry INSERTs: not beyond this
+    resume_people: int
+    resume_rate: float  # AN requests/s of the resume runs, simulator and client alike
+
+
+FULL = Plan(
+    sizes={"nationbuilder": 20_000, "action_network": 2_000},
+    latencies=(0, 150, 500),
+    scale_signups=(20_000, 100_000, 200_000),
+    rest_api_scale_max=20_000,
+    resume_people=2_000,
+    resume_rate=4.0,
+)
+QUICK = Plan(  # rest_api is left out at scale: its landing alone would double the run
+    sizes={"nationbuilder": 2_000, "action_network": 200},
+    latencies=(150,),
+    scale_signups=(5_000,),
+    rest_api_scale_max=0,
+    resume_people=200,
+    resume_rate=20.0,
+)
+
+
+def sim_args(
+    collection: Collection, size: int, latency_ms: float, limits: Sequence[str] | None
+) -> list[str]:
+    """Simulator flags: `limits` None serves without rate limits."""
+    rates = ["--no-rate-limits"] if limits is None else list(limits)
+    sizes = SMALL | {collection.size_flag: str(size)}
+    flags = [part for pair in sizes.items() for part in pair]
+    return [*flags, "--latency-ms", str(latency_ms), *rates]
+
+
+def client_env(url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment a user sets to point the CLI at the simulator; every way reads it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    env |= {
+        "SOURCES__NATIONBUILDER__BASE_URL": f"{url}/nationbuilder",
+        "SOURCES__NATIONBUILDER__ACCESS_TOKEN": "nb-test-token",
+        "SOURCES__NATIONBUILDER__TOKEN_CACHE": str(workdir / "tokens.json"),
+        "SOURCES__ACTION_NETWORK__BASE_URL": f"{url}/action_network/api/v2",
+        "SOURCES__ACTION_NETWORK__API_KEY": "an-test-key",
+    }
+    return env | extra
+
+
+def command(mode: str, collection: Collection, workdir: Path) -> list[str]:
+    python = sys.executable
+    if mode == "layer":
+        warehouse = str(workdir / "w.duckdb")
+        selection = ["--source", collection.api, "--resources", collection.table]
+        return [python, "-m", "pipelines.cli", "extract", "--warehouse", warehouse, *selection]
     if mode == "sequential":
-        settings = dataclasses.replace(settings, rate=1000.0, burst=1000, max_in_flight=1)
-    before = sim_json(url, "/_sim/stats")
+        return [python, "-m", "bench.sequential", collection.api]
+    return [python, "-m", "bench.restapi", collection.api, "--workdir", str(workdir)]
 
-    async def walk() -> int:
-        async with ApiClient(settings) as client:
-            walker = _walk_layer if mode == "layer" else _walk_sequential
-            return await walker(client, api)
 
-    started = time.perf_counter()
-    records = asyncio.run(walk())
-    seconds = time.perf_counter() - started
-    after = sim_json(url, "/_sim/stats")
-    requests = after["requests"].get(api, 0) - before["requests"].get(api, 0)
-    throttled = after["throttled"].get(api, 0) - before["throttled"].get(api, 0)
-    return {
+def count_rows(warehouse: Path, collection: Collection) -> tuple[int, int | None]:
+    """Rows in the collection's table, and distinct ids where the table has an `id` column."""
+    if not warehouse.exists():
+        return 0, None
+    table = f"{collection.api}.{collection.table}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [collection.api, collection.table],
+        ).fetchall()
+        columns = {name for (name,) in found}
+        if not columns:
+            return 0, None
+        distinct = "count(distinct id)" if "id" in columns else "null"
+        row = con.execute(f"select count(*), {distinct} from {table}").fetchone()
+    return (int(row[0]), None if row[1] is None else int(row[1])) if row else (0, None)
+
+
+def records_of(mode: str, collection: Collection, workdir: Path, done: Finished) -> int:
+    if mode == "sequential":
+        lines = done.stdout.strip().splitlines()
+        return int(json.loads(lines[-1])["records"]) if done.code == 0 and lines else 0
+    return count_rows(workdir / "w.duckdb", collection)[0]
+
+
+def figures(
+    collection: Collection, mode: str, done: Finished, stats: dict[str, Any], records: int
+) -> dict[str, Any]:
+    """One run's figures from its process and the simulator's counters (see the docstring)."""
+    api = collection.api
+    requests = int(stats["requests"].get(api, 0))
+    first = stats.get("first_arrival", {}).get(api)
+    last = stats.get("last_arrival", {}).get(api)
+    if first is not None and last is not None:
+        window, source = last - first, "server arrivals"
+        startup, tail = first - done.started, done.ended - last
+    else:
+        window, source, startup, tail = done.seconds, "client process start to exit", None, None
+    throttled = int(stats["throttled"].get(api, 0))
+
+    def per_s(count: float) -> float | None:
+        return round(count / window, 2) if window > 0 else None
+
+    answered = per_s(requests - throttled)  # what the limit let through
+    row: dict[str, Any] = {
         "api": api,
+        "collection": collection.table,
         "mode": mode,
+        "lands_in_duckdb": mode != "sequential",
         "records": records,
         "requests": requests,
         "responses_429": throttled,
-        "seconds": round(seconds, 2),
-        "requests_per_s": round(requests / seconds, 2),
-        "records_per_s": round(records / seconds, 1),
-        "limit_requests_per_s": limit,
-        "share_of_limit": round(requests / seconds / limit, 3),
+        "max_in_flight": stats.get("max_in_flight", {}).get(api),
+        "fetch_window_s": round(window, 2),
+        "window_from": source,
+        "requests_per_s": per_s(requests),
+        "answered_requests_per_s": answered,
+        "limit_requests_per_s": collection.limit_per_s,
+        "share_of_limit": None if answered is None else round(answered / collection.limit_per_s, 3),
+        "records_per_s": per_s(records),
+        "records_per_s_end_to_end": round(records / done.seconds, 1),
+        "peak_rss_mb": done.peak_rss_mb,
+        "cpu_s": done.cpu_s,
+        "load_average_1m": round(os.getloadavg()[0], 1),  # other work on the machine meanwhile
+        "startup_s": None if startup is None else round(startup, 2),
+        "tail_s": None if tail is None else round(tail, 2),
+        "wall_s": round(done.seconds, 2),
+    }
+    if done.code != 0:
+        row["error"] = done.last_error_line()
+    return row
+
+
+def measure(
+    url: str, collection: Collection, mode: str, size: int, latency_ms: float, **env: str
+) -> dict[str, Any]:
+    """One way of fetching; the simulator is reset first (population, rate-limit windows and
+    counters), so each way starts as on a simulator of its own."""
+    sim_json(url, "/_sim/reset", {})
+    sim_json(url, "/_sim/stats/reset", {})
+    with tempfile.TemporaryDirectory(prefix="fetch-") as tmp:
+        workdir = Path(tmp)
+        done = run_measured(command(mode, collection, workdir), client_env(url, workdir, **env))
+        stats = sim_json(url, "/_sim/stats")
+        records = records_of(mode, collection, workdir, done)
+    row = figures(collection, mode, done, stats, records)
+    row |= {"latency_ms": latency_ms, "size": size, "complete": records == size}
+    if mode == "rest_api" and done.code == 0:  # dlt's own step timings, from its trace
+        row["dlt_steps_s"] = json.loads(done.stdout.strip().splitlines()[-1])["step_seconds"]
+    print(f"  {_line(row)}", flush=True)
+    return row
+
+
+def run_side_by_side(plan: Plan) -> list[dict[str, Any]]:
+    """Every way, latency and collection with the simulator's limits on and default settings."""
+    rows = []
+    for collection in COLLECTIONS:
+        size = plan.sizes[collection.api]
+        for latency in plan.latencies:
+            args = sim_args(collection, size, latency, collection.limit_flags)
+            with simulator_process(*args) as url:
+                rows += [measure(url, collection, mode, size, latency) for mode in MODES]
+    return rows
+
+
+def run_scale(plan: Plan) -> list[dict[str, Any]]:
+    """NB signups at zero latency and no limits: what the process itself can take."""
+    unthrottled = {"SOURCES__NATIONBUILDER__RATE_PER_SECOND": "100000"}
+    rows = []
+    for size in plan.scale_signups:
+        with simulator_process(*sim_args(NB, size, 0, None)) as url:
+            rows.append(measure(url, NB, "layer", size, 0, **unthrottled))
+            if size <= plan.rest_api_scale_max:
+                rows.append(measure(url, NB, "rest_api", size, 0))
+    return rows
+
+
+def run_resume(people: int, rate: float) -> dict[str, Any]:
+    """An AN people load killed at 75% of an uninterrupted run's requests, then run again."""
+    limits = ("--an-rate", f"{rate:g}")
+    env = {"SOURCES__ACTION_NETWORK__RATE_PER_SECOND": f"{rate:g}"}
+    with (
+        simulator_process(*sim_args(AN, people, 0, limits)) as url,
+        tempfile.TemporaryDirectory(prefix="resume-") as tmp,
+    ):
+        full, resumed = Path(tmp) / "full", Path(tmp) / "resumed"
+
+        def layer(workdir: Path, threshold: int | None = None) -> tuple[Finished, int]:
+            sim_json(url, "/_sim/stats/reset", {})
+            workdir.mkdir(exist_ok=True)
+            served = None if threshold is None else lambda: _served(url) >= threshold
+            done = run_measured(
+                command("layer", AN, workdir),
+                client_env(url, workdir, **env),
+                kill_when=served,
+                poll=0.01 if served is None else 0.05,
+            )
+            return done, _served(url)
+
+        uninterrupted, full_requests = layer(full)
+        threshold = math.ceil(RESUME_KILL_SHARE * full_requests)
+        killed, killed_requests = layer(resumed, threshold)
+        rows_after_kill = count_rows(resumed / "w.duckdb", AN)[0]
+        second, second_requests = layer(resumed)
+        rows, distinct = count_rows(resumed / "w.duckdb", AN)
+        truth = int(sim_json(url, "/_sim/truth")["action_network"]["people"]["count"])
+    return {
+        "people": people,
+        "rate_per_s": rate,
+        "uninterrupted_requests": full_requests,
+        "uninterrupted_s": round(uninterrupted.seconds, 2),
+        "kill_at_requests": threshold,
+        "killed_after_requests": killed_requests,
+        "killed_by_signal": killed.code < 0,
+        "rows_after_kill": rows_after_kill,
+        "second_run_requests": second_requests,
+        "second_run_s": round(second.seconds, 2),
+        "second_run_share_of_uninterrupted": round(second_requests / full_requests, 3),
+        "people_loaded": rows,
+        "people_distinct": distinct,
+        "people_truth": truth,
+        "matches_truth": second.code == 0 and rows == truth and distinct == truth,
     }
 
 
-def run_fetch_bench(nb_signups: int = 15_000, an_people: int = 1_000) -> list[dict[str, Any]]:
-    """One simulator per measurement, so each starts with a fresh rate-limit window."""
-    results = []
-    for api in ("nationbuilder", "action_network"):
-        for mode in ("layer", "sequential"):
-            args = [
-                "--latency-ms",
-                str(LATENCY_MS),
-                "--nb-signups",
-                str(nb_signups),
-                "--an-people",
-                str(an_people),
-                "--nb-donations",
-                "10",
-                "--an-actions",
-                "10",
-            ]
-            with simulator_process(*args) as url:
-                results.append(_measure(url, api, mode))
-    return results
+def _served(url: str) -> int:
+    return int(sim_json(url, "/_sim/stats")["requests"].get(AN.api, 0))
+
+
+def run_fetch_bench(plan: Plan = FULL) -> dict[str, Any]:
+    started = time.perf_counter()
+    print(f"fetch: side by side, rate limits on\n  {HEADER}", flush=True)
+    side_by_side = run_side_by_side(plan)
+    print(f"fetch: NB signups at scale, zero latency, no limits\n  {HEADER}", flush=True)
+    scale = run_scale(plan)
+    print("fetch: resume after a kill (AN people)", flush=True)
+    resume = run_resume(plan.resume_people, plan.resume_rate)
+    return {
+        "plan": dataclasses.asdict(plan),
+        "limits": {
+            c.api: {"requests_per_s": c.limit_per_s, "records_per_s": c.limit_records_per_s}
+            for c in COLLECTIONS
+        },
+        "notes": [
+            "sequential lands nothing (it counts records); layer and rest_api land into DuckDB",
+            "layer and rest_api run with default settings; at scale the layer's client "
+            "throttle is raised (SOURCES__NATIONBUILDER__RATE_PER_SECOND=100000), as the "
+            "simulator enforces no limit there",
+            f"rest_api at scale only up to {plan.rest_api_scale_max} signups (none: not at "
+            "scale): its default landing (insert_values statements into DuckDB) grows in time "
+            "and memory with the load; see its tail and RSS",
+            f"resume runs at {plan.resume_rate:g} AN requests/s (simulator and client); the "
+            f"kill comes once {RESUME_KILL_SHARE:.0%} of an uninterrupted run's requests "
+            "arrived at the simulator",
+        ],
+        "side_by_side": side_by_side,
+        "scale": scale,
+        "resume": resume,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# ---- the readable table -----------------------------------------------------------------------
+COLUMNS = (
+    ("api", "api", 15, "s"),
+    ("mode", "mode", 11, "s"),
+    ("latency_ms", "lat ms", 7, "g"),
+    ("records", "records", 8, "d"),
+    ("requests", "req", 5, "d"),
+    ("responses_429", "429s", 5, "d"),
+    ("max_in_flight", "infl", 5, "d"),
+    ("fetch_window_s", "window s", 9, ".1f"),
+    ("requests_per_s", "req/s", 7, ".1f"),
+    ("share_of_limit", "share", 6, ".0%"),
+    ("records_per_s", "rec/s", 8, ".0f"),
+    ("peak_rss_mb", "RSS MB", 7, ".0f"),
+    ("cpu_s", "cpu s", 7, ".1f"),
+    ("startup_s", "start s", 8, ".1f"),
+    ("tail_s", "tail s", 7, ".1f"),
+    ("wall_s", "wall s", 7, ".1f"),
+    ("load_average_1m", "load", 6, ".1f"),
+)
+
+
+HEADER = "".join(
+    f"{title:<{width}}" if spec == "s" else f"{title:>{width}}" for _, title, width, spec in COLUMNS
+)
+
+
+def _cell(value: Any, width: int, spec: str) -> str:
+    text = "-" if value is None else format(value, spec)
+    return f"{text:<{width}}" if spec == "s" else f"{text:>{width}}"
+
+
+def _line(row: dict[str, Any]) -> str:
+    text = "".join(_cell(row.get(key), width, spec) for key, _, width, spec in COLUMNS)
+    return text + (f"  ERROR {row['error']}" if "error" in row else "")
+
+
+def render_fetch(report: dict[str, Any]) -> str:
+    limits = ", ".join(
+        f"{api} {figures['requests_per_s']:g} req/s ({figures['records_per_s']:g} records/s)"
+        for api, figures in report["limits"].items()
+    )
+    out = [f"fetch, rate limits on (limits: {limits}); sequential lands nothing", HEADER]
+    out += [_line(row) for row in report["side_by_side"]]
+    out += ["", "NB signups at scale: zero latency, no rate limits (records/s over the window)"]
+    out += [HEADER] + [_line(row) for row in report["scale"]]
+    resume = report["resume"]
+    out += [
+        "",
+        f"resume: AN people {resume['people']} at {resume['rate_per_s']:g} req/s: "
+        f"uninterrupted {resume['uninterrupted_requests']} requests; killed after "
+        f"{resume['killed_after_requests']} ({resume['rows_after_kill']} rows landed); "
+        f"second run {resume['second_run_requests']} requests "
+        f"({resume['second_run_share_of_uninterrupted']:.0%} of uninterrupted); people "
+        f"{resume['people_loaded']} vs truth {resume['people_truth']}"
+        f" ({'match' if resume['matches_truth'] else 'MISMATCH'})",
+    ]
+    return "\n".join(out)
