@@ -6,10 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
-
 from simulator.server import serve_in_thread
 from simulator.settings import SimConfig
+from warehouse.segments import SegmentError, run_segment
 
 DEMO_SIZES = {"nb_signups": 3_000, "nb_donations": 1_200, "an_people": 1_200, "an_actions": 3_000}
 # The simulator enforces NationBuilder's real limit (250 requests / 10 s). Action Network's real
@@ -50,29 +49,26 @@ QUESTIONS: list[tuple[str, str]] = [
 
 
 def print_answers(warehouse: Path) -> None:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for title, sql in QUESTIONS:
-            print(f"\n== {title}")
-            try:
-                cursor = con.execute(sql)
-            except duckdb.Error as exc:
-                print(f"   (not available: {str(exc).splitlines()[0]})")
-                continue
-            names = [column[0] for column in cursor.description or []]
-            print("   " + " | ".join(names))
-            for row in cursor.fetchall():
-                print("   " + " | ".join("" if value is None else str(value) for value in row))
+    for title, sql in QUESTIONS:
+        print(f"\n== {title}")
+        try:
+            names, rows = run_segment(warehouse, sql)
+        except SegmentError as exc:
+            print(f"   (not available: {exc})")
+            continue
+        print("   " + " | ".join(names))
+        for row in rows:
+            print("   " + " | ".join("" if value is None else str(value) for value in row))
 
 
 def run_demo(warehouse_arg: str | None) -> int:
     """Start the simulator, run the nightly job into a fresh demo warehouse, show what it built."""
     from pipelines.runner import run_job
-    from pipelines.workdir import pipelines_dir
-    from warehouse.location import resolve
+    from warehouse.location import resolve, state_dir
 
     warehouse = resolve(warehouse_arg or "data/demo.duckdb")
     warehouse.unlink(missing_ok=True)
-    shutil.rmtree(pipelines_dir(warehouse).parent, ignore_errors=True)
+    shutil.rmtree(state_dir(warehouse), ignore_errors=True)
     config = SimConfig(an_rate_per_s=DEMO_AN_RATE, an_burst=int(DEMO_AN_RATE))
     config.update(dict(DEMO_SIZES))
     print(
@@ -97,7 +93,8 @@ def run_demo(warehouse_arg: str | None) -> int:
         return 1
     print_answers(warehouse)
     print(
-        f"\ndemo: done. Explore it with: duckdb {warehouse}\n"
+        f"\ndemo: done. Ask it anything: civic-etl query --warehouse {warehouse}"
+        ' "select count(*) from analytics.people"\n'
         f"      or: civic-etl status --warehouse {warehouse}"
     )
     return 0

@@ -6,17 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.extract import run_sources
-from pipelines.lock import run_lock
 from pipelines.progress import Progress
 from pipelines.summary import RunSummary, save
-from pipelines.workdir import pipelines_dir
 from sources.http import CredentialRegistry
 from sources.spec import SourceSpec
 from warehouse.location import ensure_writable
-
-
-def lock_path(warehouse: Path) -> Path:
-    return pipelines_dir(warehouse).parent / "run.lock"
+from warehouse.lock import run_lock
 
 
 def run_job(
@@ -32,7 +27,7 @@ def run_job(
 ) -> RunSummary:
     """Run what the command asks; the summary says what happened, even when something failed."""
     ensure_writable(warehouse)
-    with run_lock(lock_path(warehouse)):
+    with run_lock(warehouse):
         summary = RunSummary(command)
         error: str | None = None
         if extract:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import os
+import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipelines.extract import SourceRun
-
-SCHEMA = "civic_etl"
+from warehouse.runlog import save_run
 
 
 @dataclass
@@ -123,50 +121,19 @@ class RunSummary:
 
 
 def save(warehouse: Path, summary: RunSummary) -> None:
-    """Append the run and its per-resource lines to `civic_etl.runs` / `civic_etl.run_resources`."""
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"create schema if not exists {SCHEMA}")
-        con.execute(
-            f"create table if not exists {SCHEMA}.runs (run_id varchar primary key,"
-            " command varchar, status varchar, error varchar, started_at timestamptz,"
-            " finished_at timestamptz, seconds double, transform json)"
-        )
-        con.execute(
-            f"create table if not exists {SCHEMA}.run_resources (run_id varchar, source varchar,"
-            " resource varchar, records bigint, rows_loaded bigint, requests bigint,"
-            " retries bigint, responses_429 bigint, limiter_wait_seconds double, seconds double)"
-        )
-        con.execute(
-            f"insert or replace into {SCHEMA}.runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                summary.run_id,
-                summary.command,
-                summary.status,
-                summary.error,
-                summary.started_at,
-                summary.finished_at,
-                round(summary.seconds, 3),
-                json.dumps(summary.transform) if summary.transform is not None else None,
-            ],
-        )
-        con.execute(f"delete from {SCHEMA}.run_resources where run_id = ?", [summary.run_id])
-        if not summary.resources:  # every source failed before its first request
-            return
-        con.executemany(
-            f"insert into {SCHEMA}.run_resources values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    summary.run_id,
-                    r.source,
-                    r.resource,
-                    r.records,
-                    r.rows_loaded,
-                    r.requests,
-                    r.retries,
-                    r.responses_429,
-                    r.limiter_wait_seconds,
-                    r.seconds,
-                ]
-                for r in summary.resources
-            ],
-        )
+    """Keeps the run and its per-resource lines in the warehouse's run log."""
+    run = {
+        "run_id": summary.run_id,
+        "command": summary.command,
+        "status": summary.status,
+        "error": summary.error,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
+        "seconds": round(summary.seconds, 3),
+        "transform": summary.transform,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    save_run(
+        warehouse, run, [asdict(line) | {"run_id": summary.run_id} for line in summary.resources]
+    )

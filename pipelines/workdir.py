@@ -23,6 +23,7 @@ import dlt
 
 from pipelines.accounts import Account
 from warehouse.destination import dlt_destination
+from warehouse.location import state_dir
 
 # A step that runs after packages were loaded: drops repeated rows in replaced tables.
 AfterLoad = Callable[[dlt.Pipeline], object]
@@ -30,7 +31,7 @@ AfterLoad = Callable[[dlt.Pipeline], object]
 
 def pipelines_dir(warehouse: Path) -> Path:
     """dlt's working state lives beside the warehouse it belongs to, one folder per warehouse."""
-    return warehouse.parent / ".civic-etl" / warehouse.stem / "pipelines"
+    return state_dir(warehouse) / "pipelines"
 
 
 def open_pipeline(account: Account, warehouse: Path, after_load: AfterLoad) -> dlt.Pipeline:

@@ -96,6 +96,18 @@ class Connection:
             cursor.execute(translate(sql, self.dialect), tuple(params) or None)
             return [tuple(row) for row in cursor.fetchall()]
 
+    def select(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and every row of a query."""
+        if self.is_duckdb:
+            cursor = self.native.execute(sql, list(params))
+            return [d[0] for d in cursor.description or []], cursor.fetchall()
+        with self.native.cursor() as cursor:
+            cursor.execute(translate(sql, self.dialect), tuple(params) or None)
+            names = [d[0] for d in cursor.description or []]
+            return names, [tuple(row) for row in cursor.fetchall()]
+
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """The statement's rows as one Arrow table (DuckDB hands them over without Python)."""
         if self.is_duckdb:
@@ -137,11 +149,19 @@ class Connection:
 
 
 @contextmanager
-def connect(warehouse: Path | str) -> Iterator[Connection]:
-    """A connection to the configured warehouse, closed at the end of the block."""
+def connect(warehouse: Path | str, *, read_only: bool = False) -> Iterator[Connection]:
+    """A connection to the configured warehouse, closed at the end of the block.
+
+    `read_only` is the reader's connection: it can change nothing, and on DuckDB it can reach
+    no file or network either (`enable_external_access` off), so a query a person typed can
+    only read the warehouse.
+    """
     name = destination_name()
     if name == DUCKDB:
-        con = duckdb.connect(str(warehouse))
+        options: dict[str, str | bool | int | float | list[str]] = (
+            {"enable_external_access": False} if read_only else {}
+        )
+        con = duckdb.connect(str(warehouse), read_only=read_only, config=options)
         try:
             yield Connection(con, DUCKDB)
         finally:
@@ -164,7 +184,9 @@ def connect(warehouse: Path | str) -> Iterator[Connection]:
             raise DestinationError(f"cannot connect to the {name} warehouse: {exc}") from None
         try:
             native = client.native_connection
-            if hasattr(native, "autocommit"):
+            if hasattr(native, "set_session"):  # psycopg2
+                native.set_session(readonly=read_only, autocommit=True)
+            elif hasattr(native, "autocommit"):
                 native.autocommit = True
             yield Connection(native, DIALECTS.get(name, name))
         finally:

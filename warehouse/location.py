@@ -16,9 +16,29 @@ class WarehouseError(Exception):
     """The warehouse cannot be used (unwritable path, locked, missing tables)."""
 
 
+def state_dir(warehouse: Path) -> Path:
+    """What the job keeps beside a warehouse file: dlt's working state, the run lock."""
+    return warehouse.parent / ".civic-etl" / warehouse.stem
+
+
 def resolve(path: str | os.PathLike[str] | None = None) -> Path:
     chosen = Path(path or os.environ.get(ENV_VAR) or DEFAULT_WAREHOUSE).expanduser()
     return chosen.resolve()
+
+
+def ensure_readable(path: Path) -> Path:
+    """Fail in one line when there is no DuckDB warehouse at `path` to read."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path} yet: run `civic-etl run` first")
+    if path.is_dir():
+        raise WarehouseError(f"the warehouse path {path} is a folder, not a DuckDB file")
+    with open(path, "rb") as handle:
+        header = handle.read(len(DUCKDB_MAGIC) + DUCKDB_MAGIC_AT)
+    if header[DUCKDB_MAGIC_AT:] != DUCKDB_MAGIC:
+        raise WarehouseError(
+            f"{path} is not a DuckDB database; point --warehouse at the warehouse file"
+        )
+    return path
 
 
 def ensure_writable(path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Segments: the SQL a write-back runs on the warehouse, given inline or saved in `segments/`."""
+"""Segments: the SQL a write-back runs on the warehouse, given inline or saved in segments/."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-SEGMENTS_DIR = Path(__file__).resolve().parents[2] / "segments"
+SEGMENTS_DIR = Path(__file__).resolve().parent / "segments"
 SEGMENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # The column holding NationBuilder ids, by preference; without any of them, the first column.
 ID_COLUMNS = ("nationbuilder_signup_id", "signup_id", "id")
@@ -44,22 +42,6 @@ def resolve_segment(query: str, segments_dir: Path = SEGMENTS_DIR) -> Segment:
         saved = ", ".join(sorted(p.stem for p in segments_dir.glob("*.sql"))) or "none"
         raise WritebackError(f"no saved segment {name!r} in {segments_dir} (saved: {saved})")
     return Segment(name, path.read_text(encoding="utf-8"))
-
-
-def run_query(
-    con: duckdb.DuckDBPyConnection, segment: Segment
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows; a failing query is reported as one line naming the segment."""
-    try:
-        cursor = con.execute(segment.sql)
-        columns = [column[0] for column in cursor.description or []]
-        rows = cursor.fetchall()
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WritebackError(f"{segment.label} failed on the warehouse: {first_line}") from None
-    if not columns:
-        raise WritebackError(f"{segment.label} returns no columns")
-    return columns, rows
 
 
 def signup_ids(columns: list[str], rows: list[tuple[Any, ...]]) -> list[int]:

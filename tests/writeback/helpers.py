@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.writeback import NbConnection
 from simulator.server import RunningSimulator
 from tests.support.simulator import nb_get, stats, truth
+from writeback import NbConnection
 
 SIZES = {"nb_signups": 120, "nb_donations": 30, "nb_lists": 3, "an_people": 30, "an_actions": 60}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

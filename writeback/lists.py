@@ -9,17 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.writeback.connection import NbConnection
-from pipelines.writeback.segments import (
-    SEGMENTS_DIR,
-    WritebackError,
-    resolve_segment,
-    run_query,
-    signup_ids,
-)
-from pipelines.writeback.warehouse import LIST_PUSHES, append_rows, open_warehouse, tags_applied
 from sources.http import ApiClient
-from sources.nationbuilder.push import (
+from writeback.connection import NbConnection
+from writeback.logs import LIST_PUSHES, record, segment_rows, tags_applied
+from writeback.nationbuilder import (
     MAX_IDS_PER_REQUEST,
     add_to_list,
     create_list,
@@ -29,6 +22,7 @@ from sources.nationbuilder.push import (
     tag_list,
     token_owner_id,
 )
+from writeback.segment import SEGMENTS_DIR, WritebackError, resolve_segment, signup_ids
 
 
 @dataclass
@@ -103,9 +97,8 @@ def push_list(
         raise WritebackError(f"batch size must be 1..{MAX_IDS_PER_REQUEST}, got {batch_size}")
     segment = resolve_segment(query, segments_dir)
     nb = connection or NbConnection.from_config()
-    with open_warehouse(warehouse, read_only=True) as con:
-        wanted = signup_ids(*run_query(con, segment))
-        already_tagged = tags_applied(con, list_slug)
+    wanted = signup_ids(*segment_rows(warehouse, segment))
+    already_tagged = tags_applied(warehouse, list_slug)
     result = PushResult(list_slug, segment.label, dry_run, len(wanted), tag, batch_size)
 
     async def push() -> None:
@@ -130,7 +123,7 @@ def push_list(
             "tag": tag,
             "tagged": result.tagged,
         }
-        append_rows(warehouse, LIST_PUSHES, [row])
+        record(warehouse, LIST_PUSHES, [row])
     return result
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from writeback_helpers import SIZES, activists_table, members, segment_table
 
-from pipelines.writeback import add_writeback_commands
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
+from tests.writeback.helpers import SIZES, activists_table, members, segment_table
+from writeback import add_writeback_commands
 
 SETTINGS = ("BASE_URL", "ACCESS_TOKEN", "TOKEN_CACHE")
 

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines.writeback.connection import NbConnection
-from pipelines.writeback.segments import SEGMENTS_DIR, WritebackError, resolve_segment, run_query
-from pipelines.writeback.warehouse import IMPORTS, append_rows, open_warehouse
 from sources.http import ApiClient
-from sources.nationbuilder.push import (
+from writeback.connection import NbConnection
+from writeback.logs import IMPORTS, record, segment_rows
+from writeback.nationbuilder import (
     MAX_IMPORT_BYTES,
     CsvChunk,
     ImportCounts,
@@ -23,6 +22,7 @@ from sources.nationbuilder.push import (
     start_import,
     wait_until_finished,
 )
+from writeback.segment import SEGMENTS_DIR, WritebackError, resolve_segment
 
 # Warehouse column names (marts, Action Network) and the import column NationBuilder documents.
 COLUMN_ALIASES = {"primary_email": "email", "given_name": "first_name", "family_name": "last_name"}
@@ -116,8 +116,7 @@ def import_people(
     """Writes the rows as CSV files of at most `chunk_bytes`, imports them one after another (each
     waited for, up to `timeout` seconds) and logs every import sent, even when a later one fails."""
     segment = resolve_segment(query, segments_dir)
-    with open_warehouse(warehouse, read_only=True) as con:
-        columns, rows = run_query(con, segment)
+    columns, rows = segment_rows(warehouse, segment)
     columns = import_columns(columns)
     try:
         files = list(csv_chunks(columns, rows, chunk_bytes))
@@ -141,9 +140,7 @@ def import_people(
         asyncio.run(send())
     finally:
         sent = [chunk for chunk in result.chunks if chunk.import_id is not None]
-        append_rows(
-            warehouse, IMPORTS, [_log_row(result, segment.name, segment.sql, c) for c in sent]
-        )
+        record(warehouse, IMPORTS, [_log_row(result, segment.name, segment.sql, c) for c in sent])
     return result
 
 

@@ -6,14 +6,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from writeback_helpers import SIZES, activists_table, connection, make_warehouse, nb_truth, writes
 
-from pipelines.writeback import NbConnection, WritebackError, import_people
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from sources.nationbuilder.push import ImportTimeout
 from tests.support.simulator import nb_get, requests_served, reset_stats
 from tests.support.warehouse import query
+from tests.writeback.helpers import (
+    SIZES,
+    activists_table,
+    connection,
+    make_warehouse,
+    nb_truth,
+    writes,
+)
+from writeback import NbConnection, WritebackError, import_people
+from writeback.nationbuilder import ImportTimeout
 
 IMPORT = "nationbuilder POST /api/v1/imports"
 ACTIVISTS = "select given_name, family_name, primary_email, phone_number from activists"

@@ -8,11 +8,11 @@ from pathlib import Path
 import dlt
 
 from pipelines.accounts import missing_settings
-from pipelines.writeback.segments import WritebackError
 from sources.http import ApiClient
 from sources.nationbuilder import SPEC as NATIONBUILDER
 from sources.nationbuilder.auth import DEFAULT_TOKEN_CACHE
-from sources.nationbuilder.push import push_client
+from writeback.nationbuilder import push_client
+from writeback.segment import WritebackError
 
 SECTION = "sources.nationbuilder"
 

@@ -8,21 +8,21 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines.lock import RunLocked
 from pipelines.options import add_warehouse_options
-from pipelines.writeback.imports import (
+from sources.http import ApiError
+from warehouse.location import resolve
+from warehouse.lock import RunLocked
+from writeback.imports import (
     POLL_INTERVAL_SECONDS,
     TIMEOUT_SECONDS,
     ImportResult,
     import_people,
 )
-from pipelines.writeback.lists import PushResult, push_list
-from pipelines.writeback.segments import WritebackError
-from sources.http import ApiError
-from sources.nationbuilder.push import MAX_IDS_PER_REQUEST, MAX_IMPORT_BYTES, ImportTimeout
-from warehouse.location import resolve
+from writeback.lists import PushResult, push_list
+from writeback.nationbuilder import MAX_IDS_PER_REQUEST, MAX_IMPORT_BYTES, ImportTimeout
+from writeback.segment import WritebackError
 
-QUERY_HELP = "SQL to run on the warehouse, or the name of a saved segment in segments/"
+QUERY_HELP = "one SELECT to run on the warehouse, or the name of a saved segment"
 
 
 def add_writeback_commands(

@@ -1,8 +1,8 @@
 """Writing back to NationBuilder through API v1: list members and tags, and people imports."""
 
-from sources.nationbuilder.push.client import push_client
-from sources.nationbuilder.push.csvfile import MAX_IMPORT_BYTES, CsvChunk, csv_chunks
-from sources.nationbuilder.push.imports import (
+from writeback.nationbuilder.client import push_client
+from writeback.nationbuilder.csvfile import MAX_IMPORT_BYTES, CsvChunk, csv_chunks
+from writeback.nationbuilder.imports import (
     ImportCounts,
     ImportTimeout,
     encode_file,
@@ -10,7 +10,7 @@ from sources.nationbuilder.push.imports import (
     start_import,
     wait_until_finished,
 )
-from sources.nationbuilder.push.lists import (
+from writeback.nationbuilder.lists import (
     MAX_IDS_PER_REQUEST,
     NbList,
     add_to_list,

@@ -9,20 +9,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from warehouse.location import state_dir
+
 
 class RunLocked(Exception):
     """Another run holds this warehouse."""
 
 
+def lock_path(warehouse: Path) -> Path:
+    return state_dir(warehouse) / "run.lock"
+
+
 @contextmanager
-def run_lock(lock_path: Path) -> Iterator[None]:
+def run_lock(warehouse: Path) -> Iterator[None]:
     """Hold an exclusive flock for the duration of a run.
 
     A killed run (even SIGKILL) cannot leave a stale lock: the lock belongs to the open file
     description, which the kernel closes with the process. The file's text only says who held it.
     """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held open for the whole run on purpose
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held open for the whole run on purpose
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -39,3 +46,22 @@ def run_lock(lock_path: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def holder(warehouse: Path) -> str | None:
+    """Who holds the run lock right now ("pid 41 since ..."), read without touching the lock;
+    None when no living process does (the file's text outlives a killed run, the lock not)."""
+    try:
+        text = lock_path(warehouse).read_text().strip()
+    except OSError:
+        return None
+    words = text.split()
+    if len(words) < 2 or words[0] != "pid" or not words[1].isdigit():
+        return None
+    try:
+        os.kill(int(words[1]), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return text

@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from writeback_helpers import (
+
+from simulator.server import RunningSimulator, serve_in_thread
+from simulator.settings import SimConfig
+from tests.support.simulator import reset_stats
+from tests.support.warehouse import query
+from tests.writeback.helpers import (
     SIZES,
     connection,
     make_warehouse,
@@ -16,12 +21,7 @@ from writeback_helpers import (
     segment_table,
     writes,
 )
-
-from pipelines.writeback import NbConnection, WritebackError, push_list
-from simulator.server import RunningSimulator, serve_in_thread
-from simulator.settings import SimConfig
-from tests.support.simulator import reset_stats
-from tests.support.warehouse import query
+from writeback import NbConnection, WritebackError, push_list
 
 ADD = "nationbuilder POST /api/v1/lists/{list_id}/people"
 REMOVE = "nationbuilder DELETE /api/v1/lists/{list_id}/people"

@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.writeback import SEGMENTS_DIR, WritebackError, resolve_segment
-from pipelines.writeback.imports import import_columns
-from pipelines.writeback.segments import Segment, run_query, signup_ids
-from sources.nationbuilder.push import batches, csv_chunks, encode_file
+from warehouse.segments import run_segment
+from writeback import SEGMENTS_DIR, WritebackError, resolve_segment
+from writeback.imports import import_columns
+from writeback.nationbuilder import batches, csv_chunks, encode_file
+from writeback.segment import Segment, signup_ids
 
 
 def parse(data: bytes) -> list[list[str]]:
@@ -98,9 +100,10 @@ def test_batches_keep_order_and_respect_the_limit() -> None:
 
 
 @pytest.fixture
-def marts() -> duckdb.DuckDBPyConnection:
+def marts(tmp_path: Path) -> Iterator[Path]:
     """Stand-ins with the mart columns the example segments read, not the real marts."""
-    con = duckdb.connect()
+    warehouse = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(warehouse))
     con.execute("create schema analytics")
     con.execute(
         "create table analytics.people as select * from (values"
@@ -116,13 +119,14 @@ def marts() -> duckdb.DuckDBPyConnection:
         " ('a', 3, false, 5), ('b', 4, false, 4), ('c', 1, false, 1), ('d', 5, true, 6))"
         " as v(person_id, petitions_signed, has_donated, actions_count)"
     )
-    return con
+    con.close()
+    yield warehouse
 
 
-def test_example_segments_run_on_the_mart_columns(marts: duckdb.DuckDBPyConnection) -> None:
+def test_example_segments_run_on_the_mart_columns(marts: Path) -> None:
     petitioners = resolve_segment("petitioners_never_donated", SEGMENTS_DIR)
-    assert signup_ids(*run_query(marts, petitioners)) == [11]
+    assert signup_ids(*run_segment(marts, petitioners.sql)) == [11]
     activists = resolve_segment("an_activists_not_in_nb", SEGMENTS_DIR)
-    columns, rows = run_query(marts, activists)
+    columns, rows = run_segment(marts, activists.sql)
     assert import_columns(columns) == ["first_name", "last_name", "email"]
     assert rows == [("Bo", "Li", "bo@x.org")]

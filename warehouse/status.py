@@ -1,0 +1,108 @@
+"""What `civic-etl status` shows, read from the warehouse without ever taking its write lock.
+
+Rows per raw and mart table (live rows where a table marks deletions), the newest runs of the
+run log, and each dataset's cursors as the warehouse keeps them (dlt stores every completed
+load's state there, so another machine's runs are seen too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warehouse.checks import quote
+from warehouse.destination import Connection, connect, is_duckdb_file
+from warehouse.runlog import recent_runs
+
+MARTS_SCHEMA = "analytics"
+
+
+@dataclass
+class Status:
+    """A snapshot of the warehouse for a person to read."""
+
+    size_bytes: int | None = None
+    runs: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[tuple[str, str, int]] = field(default_factory=list)  # schema, table, live rows
+    cursors: list[tuple[str, str, str]] = field(default_factory=list)  # dataset, resource, cursor
+
+
+def raw_schemas(con: Connection, sources: Iterable[str]) -> list[str]:
+    """The datasets of these sources' accounts (`nationbuilder`, `nationbuilder_account_x`)."""
+    names = [
+        name
+        for (name,) in con.query("select schema_name from information_schema.schemata")
+        if not name.endswith("_staging")
+    ]
+    prefixes = tuple(sources)
+    return sorted(
+        name
+        for name in names
+        if name in prefixes or name.startswith(tuple(f"{p}_account_" for p in prefixes))
+    )
+
+
+def _live_rows(con: Connection, schemas: list[str]) -> list[tuple[str, str, int]]:
+    columns: dict[tuple[str, str], set[str]] = {}
+    for schema in schemas:
+        for table, column in con.query(
+            "select table_name, column_name from information_schema.columns where table_schema = ?",
+            [schema],
+        ):
+            if not table.startswith("_dlt"):
+                columns.setdefault((schema, table), set()).add(column)
+    counted = []
+    for (schema, table), present in sorted(columns.items()):
+        where = " where deleted_at is null" if "deleted_at" in present else ""
+        (count,) = con.query(f"select count(*) from {quote(schema)}.{quote(table)}{where}")[0]
+        counted.append((schema, table, int(count)))
+    return counted
+
+
+def _cursors(con: Connection, dataset: str) -> list[tuple[str, str, str]]:
+    """The cursors of the newest state stored by a completed load of `dataset`."""
+    from dlt.common.versioned_state import decompress_state
+
+    tables = {
+        name
+        for (name,) in con.query(
+            "select table_name from information_schema.tables where table_schema = ?", [dataset]
+        )
+    }
+    if not {"_dlt_pipeline_state", "_dlt_loads"} <= tables:
+        return []
+    rows = con.query(
+        f"select s.state from {quote(dataset)}._dlt_pipeline_state as s "
+        f"join {quote(dataset)}._dlt_loads as l on l.load_id = s._dlt_load_id "
+        "where l.status = 0 order by l.load_id desc limit 1"
+    )
+    if not rows:
+        return []
+    state = decompress_state(rows[0][0])
+    found = []
+    for source in state.get("sources", {}).values():
+        for resource, values in sorted(source.get("resources", {}).items()):
+            if isinstance(values, dict) and values.get("cursor"):
+                found.append((dataset, resource, str(values["cursor"])))
+    return found
+
+
+def snapshot(warehouse: Path, sources: Iterable[str]) -> Status:
+    """Read the warehouse for `civic-etl status`, on a connection that can only read."""
+    status = Status()
+    if is_duckdb_file():
+        status.size_bytes = warehouse.stat().st_size
+    with connect(warehouse, read_only=True) as con:
+        schemas = raw_schemas(con, sources)
+        present = {
+            name for (name,) in con.query("select schema_name from information_schema.schemata")
+        }
+        status.runs = recent_runs(con)
+        status.rows = _live_rows(
+            con, [*schemas, *([MARTS_SCHEMA] if MARTS_SCHEMA in present else [])]
+        )
+        for dataset in schemas:
+            status.cursors.extend(_cursors(con, dataset))
+    return status
