@@ -150,7 +150,9 @@ def dlt_hints(
 
 def _column(name: str, code: str, values: list[Any]) -> pa.Array:
     arrow_type = ARROW_TYPES[code]
-    if code in ("str", "int", "bool", "float"):
+    # pyarrow truncates a fractional float in an integer column (1.5 -> 1) without a word
+    fractional = code == "int" and any(isinstance(v, float) for v in values)
+    if code in ("str", "int", "bool", "float") and not fractional:
         try:  # the common case, converted in C; fall back to coercion value by value
             return pa.array(values, type=arrow_type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):

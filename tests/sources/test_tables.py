@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from sources.action_network import schemas as action_network_schemas
-from sources.tables import arrow_schema, dlt_hints, named_type, to_table
+from sources.tables import RecordError, arrow_schema, dlt_hints, named_type, to_table
 
 DECLARED = {"id": "id", "name": "str"}
 
@@ -91,6 +91,12 @@ def test_other_undeclared_attributes_stay_text_and_nested_ones_json() -> None:
     assert column_type(table, "brand_new_field") == pa.string()
     assert table.column("nested").to_pylist() == ['{"levels":[1,2]}']
     assert table.column("new_flag").to_pylist() == ["true"]
+
+
+def test_a_declared_integer_column_rejects_a_fraction_instead_of_truncating_it() -> None:
+    columns = {"id": "id", "amount_in_cents": "int"}
+    with pytest.raises(RecordError, match=r"column amount_in_cents: not an integer: 1\.5"):
+        to_table([{"id": 1, "amount_in_cents": 1.5}], columns, arrow_schema(columns, ["id"]))
 
 
 def test_action_network_sponsor_is_json_in_every_table_that_can_carry_it() -> None:
