@@ -237,7 +237,7 @@ def test_actions_are_named_after_what_they_were_taken_on(
         con,
         "(select action_id, action_type, action_name, source from analytics.actions)",
     ) == [
-        (AN + "s", "signature", "internal only", "action_network"),
+        ("action_network:signature:s", "signature", "internal only", "action_network"),
         ("nationbuilder:event_rsvp:1", "event_rsvp", "Hall 6", "nationbuilder"),
         (
             "nationbuilder:petition_signature:1",
@@ -314,3 +314,84 @@ def test_daily_activity_counts_each_person_once_on_their_first_day(
     assert rows_of(
         con, "(select activity_date, source, new_people from analytics.daily_activity)"
     ) == [(EARLY.date(), "action_network", 1)]
+
+
+def test_the_same_id_in_two_action_network_collections_makes_two_actions(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    shared = AN + "same"
+    insert_raw(con, "action_network", "people", [an_person("a", "a@x.org", created_at=EARLY)])
+    insert_raw(
+        con,
+        "action_network",
+        "donations",
+        [
+            {
+                "id": shared,
+                "person_id": AN + "a",
+                "amount_cents": 500,
+                "currency": "USD",
+                "created_at": EARLY,
+            }
+        ],
+    )
+    insert_raw(
+        con,
+        "action_network",
+        "outreaches",
+        [{"id": shared, "person_id": AN + "a", "created_at": EARLY}],
+    )
+    assert build(con).ok
+    assert rows_of(
+        con, "(select action_id, action_type, source_action_id from analytics.actions)"
+    ) == [
+        ("action_network:donation:same", "donation", shared),
+        ("action_network:outreach:same", "outreach", shared),
+    ]
+    assert rows_of(con, "(select donation_id, source_donation_id from analytics.donations)") == [
+        ("action_network:donation:same", shared)
+    ]
+    assert rows_of(
+        con,
+        "(select activity_date, new_people, actions_count, donations_count "
+        "from analytics.daily_activity)",
+    ) == [(EARLY.date(), 1, 2, 1)]
+    assert rows_of(
+        con, "(select donation_actions, outreach_actions from analytics.person_engagement)"
+    ) == [(1, 1)]
+
+
+def test_undated_records_make_no_daily_activity_row_with_a_null_day(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    insert_raw(
+        con,
+        "nationbuilder",
+        "signups",
+        [signup(1, "a@x.org"), signup(2, "b@x.org", created_at=None)],
+    )
+    insert_raw(
+        con,
+        "nationbuilder",
+        "petition_signatures",
+        [
+            {"id": 1, "petition_id": 5, "signup_id": 1, "created_at": LATER},
+            {"id": 2, "petition_id": 5, "signup_id": 1, "created_at": None},
+        ],
+    )
+    insert_raw(
+        con,
+        "nationbuilder",
+        "donations",
+        [{"id": 1, "signup_id": 1, "amount_in_cents": 500, "status": "succeeded"}],
+    )
+    assert build(con).ok
+    assert rows_of(
+        con,
+        "(select activity_date, source, new_people, actions_count, donations_count "
+        "from analytics.daily_activity)",
+    ) == [(EARLY.date(), "nationbuilder", 1, 0, 0), (LATER.date(), "nationbuilder", 0, 1, 0)]
+    assert con.execute(
+        "select (select count(*) from analytics.people), (select count(*) from analytics.actions),"
+        " (select count(*) from analytics.donations)"
+    ).fetchone() == (2, 2, 1)  # the undated ones are still in their marts

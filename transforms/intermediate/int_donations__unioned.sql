@@ -1,7 +1,9 @@
 -- Every live donation of either system in one currency-aware shape, keyed to the person record
 -- that gave it. NationBuilder amounts are USD; Action Network's carry their own currency, else
 -- their fundraising page's. `donated_at` is when the money moved: NationBuilder's
--- `succeeded_at` when it has one, else when the donation was recorded.
+-- `succeeded_at` when it has one, else when the donation was recorded. `donation_id` is
+-- `<source>:donation:[<account>:]<id>`, as the donation's `action_id` in `actions` (Action
+-- Network donations are actions too).
 --
 -- [checks]
 -- unique = ["donation_id"]
@@ -27,7 +29,8 @@ fundraising_pages as (
 
 from_nationbuilder as (
     select
-        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || donation_id as donation_id,
+        'nationbuilder:donation:' || coalesce(nullif(account, 'default') || ':', '') || donation_id
+            as donation_id,
         'nationbuilder' as source,
         cast(donation_id as varchar) as source_donation_id,
         'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id as person_record_key,
@@ -48,7 +51,9 @@ from_nationbuilder as (
 -- Action Network records a donation once it has gone through, so each one succeeded
 from_action_network as (
     select
-        action_network_donations.donation_id,
+        'action_network:donation:'
+        || coalesce(nullif(action_network_donations.account, 'default') || ':', '')
+        || replace(action_network_donations.donation_id, 'action_network:', '') as donation_id,
         'action_network' as source,
         action_network_donations.donation_id as source_donation_id,
         action_network_donations.person_id as person_record_key,
