@@ -116,6 +116,10 @@ def marts() -> duckdb.DuckDBPyConnection:
         " ('a', 3, false, 5), ('b', 4, false, 4), ('c', 1, false, 1), ('d', 5, true, 6))"
         " as v(person_id, petitions_signed, has_donated, actions_count)"
     )
+    con.execute(
+        "create table analytics.contactability as select * from (values"
+        " ('a', true), ('b', true), ('c', true), ('d', true)) as v(person_id, can_email)"
+    )
     return con
 
 

@@ -164,6 +164,45 @@ def figures_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "select source, sum(amount_cents) from analytics.donations group by 1"
         ),
         "actions": by("select action_type, count(*) from analytics.actions group by 1"),
+        "contactable": dict(
+            zip(
+                CHANNELS,
+                con.execute(
+                    "select count(*) filter (where can_email), count(*) filter (where can_text),"
+                    " count(*) filter (where can_call) from analytics.contactability"
+                ).fetchone()
+                or (),
+                strict=True,
+            )
+        ),
+    }
+
+
+CHANNELS = ("email", "text", "call")
+CONTACT_COLUMNS = tuple(
+    f"{prefix}{channel}{suffix}"
+    for channel in CHANNELS
+    for prefix, suffix in (("can_", ""), ("", "_blocked_reason"), ("", "_blocked_by"))
+)
+
+
+def contactability_by_person(
+    con: duckdb.DuckDBPyConnection,
+) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """`analytics.contactability` keyed by each person's source records, as the truth keys it."""
+    rows = con.execute(
+        f"select records, {', '.join(CONTACT_COLUMNS)} from analytics.contactability "
+        "join (select person_id, string_agg(record_key, ' ' order by record_key) as records "
+        "from analytics.int_people__matched_across_sources group by 1) using (person_id)"
+    ).fetchall()
+    return {tuple(records.split(" ")): tuple(values) for records, *values in rows}
+
+
+def expected_contactability(truth: dict[str, Any]) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """`/_sim/truth`'s per-person contactability in `contactability_by_person`'s shape."""
+    return {
+        tuple(person["records"]): tuple(person[column] for column in CONTACT_COLUMNS)
+        for person in truth["analytics"]["contactability"]
     }
 
 
@@ -176,4 +215,5 @@ def expected_figures(truth: dict[str, Any]) -> dict[str, Any]:
         "donations_count": {k: v for k, v in analytics["donations_count"].items() if v},
         "donations_cents": {k: v for k, v in analytics["donations_cents"].items() if v},
         "actions": {k: v for k, v in analytics["actions"].items() if v},
+        "contactable": analytics["contactable"],
     }

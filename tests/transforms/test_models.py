@@ -395,3 +395,86 @@ def test_undated_records_make_no_daily_activity_row_with_a_null_day(
         "select (select count(*) from analytics.people), (select count(*) from analytics.actions),"
         " (select count(*) from analytics.donations)"
     ).fetchone() == (2, 2, 1)  # the undated ones are still in their marts
+
+
+def contact(con: duckdb.DuckDBPyConnection, columns: str) -> list[tuple[Any, ...]]:
+    """Contactability columns by the person's NationBuilder signup id (None: Action Network)."""
+    return rows_of(
+        con,
+        f"(select p.nationbuilder_signup_id, {columns} from analytics.contactability "
+        "join analytics.people as p using (person_id))",
+    )
+
+
+def test_the_stricter_system_wins_and_is_named(con: duckdb.DuckDBPyConnection) -> None:
+    opted_in = {"email_opt_in": True, "mobile_opt_in": True, "mobile_number": "9715550001"}
+    insert_raw(
+        con,
+        "nationbuilder",
+        "signups",
+        [
+            signup(1, "a@x.org", **opted_in),  # AN: unsubscribed
+            signup(2, "b@x.org", email_opt_in=False),  # AN: spam complaint
+            signup(3, "c@x.org", **opted_in, do_not_contact=True),  # AN: subscribed
+            signup(4, "d@x.org", **opted_in),  # NB only
+        ],
+    )
+
+    def person(uuid: str, email: str, status: str, phone: dict[str, Any] | None = None) -> Any:
+        return an_person(
+            uuid,
+            email_addresses=[{"primary": True, "address": email, "status": status}],
+            phone_numbers=[phone] if phone else [],
+        )
+
+    insert_raw(
+        con,
+        "action_network",
+        "people",
+        [
+            person("a", "a@x.org", "unsubscribed", {"number": "1520", "status": "subscribed"}),
+            person("b", "b@x.org", "spam complaint"),
+            person("c", "c@x.org", "subscribed", {"number": "1521", "status": "subscribed"}),
+            person("e", "e@x.org", "pending", {"number": "1522", "status": "Bouncing"}),
+        ],
+    )
+    assert build(con).ok
+    assert contact(
+        con,
+        "can_email, email_blocked_reason, email_blocked_by, nationbuilder_email, "
+        "action_network_email",
+    ) == [
+        (1, False, "unsubscribed", "action_network", "ok", "unsubscribed"),
+        (2, False, "spam_complaint", "both", "not_opted_in", "spam_complaint"),
+        (3, False, "do_not_contact", "nationbuilder", "do_not_contact", "ok"),
+        (4, True, None, None, "ok", None),
+        (None, False, "not_subscribed", "action_network", None, "not_subscribed"),
+    ]
+    assert contact(con, "can_text, text_blocked_reason, can_call, call_blocked_reason") == [
+        (1, True, None, True, None),
+        (2, False, "no_mobile", False, "no_phone"),
+        (3, False, "do_not_contact", False, "do_not_contact"),
+        (4, True, None, True, None),
+        (None, False, "bouncing", True, None),  # Action Network has no calling preference
+    ]
+
+
+def test_only_the_primary_address_flags_stop_email(con: duckdb.DuckDBPyConnection) -> None:
+    insert_raw(
+        con,
+        "nationbuilder",
+        "signups",
+        [
+            signup(1, "a@x.org", "old@x.org", email_opt_in=True, email2_is_bad=True),
+            signup(2, "b@x.org", email_opt_in=True, email1_is_bouncing=True),
+            signup(3, "c@x.org", email_opt_in=True, unsubscribed_at=LATER),
+            signup(4, email_opt_in=True, do_not_call=True, phone_number="5035550001"),
+        ],
+    )
+    assert build(con).ok
+    assert contact(con, "can_email, email_blocked_reason, can_call, call_blocked_reason") == [
+        (1, True, None, False, "no_phone"),
+        (2, False, "bouncing", False, "no_phone"),
+        (3, False, "unsubscribed", False, "no_phone"),
+        (4, False, "no_email", False, "do_not_call"),
+    ]
