@@ -164,6 +164,8 @@ def figures_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "select source, sum(amount_cents) from analytics.donations group by 1"
         ),
         "actions": by("select action_type, count(*) from analytics.actions group by 1"),
+        "person_tags": by("select source, count(*) from analytics.person_tags group by 1"),
+        "tagged_people": one("select count(distinct person_id) from analytics.person_tags"),
         "contactable": dict(
             zip(
                 CHANNELS,
@@ -215,5 +217,7 @@ def expected_figures(truth: dict[str, Any]) -> dict[str, Any]:
         "donations_count": {k: v for k, v in analytics["donations_count"].items() if v},
         "donations_cents": {k: v for k, v in analytics["donations_cents"].items() if v},
         "actions": {k: v for k, v in analytics["actions"].items() if v},
+        "person_tags": {k: v for k, v in analytics["person_tags"].items() if v},
+        "tagged_people": analytics["tagged_people"],
         "contactable": analytics["contactable"],
     }

@@ -184,6 +184,19 @@ def test_saved_segments_leave_out_people_who_cannot_be_emailed(
     assert reached > 0 and unreachable == 0
 
 
+def test_person_tags_per_system_and_tagged_people_match_truth(both: Loaded) -> None:
+    assert both.figures["person_tags"] == both.expected["person_tags"]
+    assert both.figures["tagged_people"] == both.expected["tagged_people"]
+
+
+def test_a_tag_named_in_both_systems_finds_people_tagged_in_either(both: Loaded) -> None:
+    found = both.query(
+        "select source, count(distinct person_id) from analytics.person_tags "
+        "where lower(tag) = 'volunteer 3' group by 1 order by 1"
+    )
+    assert [source for source, _ in found] == ["action_network", "nationbuilder"]
+
+
 def test_every_action_and_donation_has_a_person(both: Loaded) -> None:
     with duckdb.connect(str(both.warehouse), read_only=True) as con:
         orphans = con.execute(

@@ -478,3 +478,52 @@ def test_only_the_primary_address_flags_stop_email(con: duckdb.DuckDBPyConnectio
         (3, False, "unsubscribed", False, "no_phone"),
         (4, False, "no_email", False, "do_not_call"),
     ]
+
+
+def test_person_tags_from_both_systems_and_their_counts(con: duckdb.DuckDBPyConnection) -> None:
+    insert_raw(con, "nationbuilder", "signups", [signup(1, "a@x.org"), signup(2, "b@x.org")])
+    insert_raw(
+        con,
+        "nationbuilder",
+        "signup_tags",
+        [{"id": 7, "name": " Volunteer "}, {"id": 8, "name": "Donor"}, {"id": 9, "name": ""}],
+    )
+    insert_raw(
+        con,
+        "nationbuilder",
+        "signup_taggings",
+        [
+            {"id": 1, "signup_id": 1, "tag_id": 7, "created_at": LATER},
+            {"id": 2, "signup_id": 1, "tag_id": 8, "created_at": EARLY, "deleted_at": LATER},
+            {"id": 3, "signup_id": 1, "tag_id": 9, "created_at": EARLY},  # no name
+            {"id": 4, "signup_id": 2, "tag_id": 99, "created_at": EARLY},  # tag not loaded
+        ],
+    )
+    insert_raw(con, "action_network", "people", [an_person("a", "a@x.org")])
+    insert_raw(
+        con,
+        "action_network",
+        "tags",
+        [{"id": AN + "t1", "name": "volunteer"}, {"id": AN + "t2", "name": "Phone bank"}],
+    )
+    insert_raw(
+        con,
+        "action_network",
+        "taggings",
+        [
+            {"id": AN + "g1", "person_id": AN + "a", "tag_id": AN + "t1", "created_at": EARLY},
+            {"id": AN + "g2", "person_id": AN + "a", "tag_id": AN + "t2", "created_at": LATER},
+        ],
+    )
+    assert build(con).ok
+    assert rows_of(con, "(select source, tag, tagged_at from analytics.person_tags)") == [
+        ("action_network", "Phone bank", LATER),
+        ("action_network", "volunteer", EARLY),
+        ("nationbuilder", "Volunteer", LATER),
+    ]
+    assert rows_of(
+        con,
+        "(select p.nationbuilder_signup_id, e.tags_count, e.nationbuilder_tags_count, "
+        "e.action_network_tags_count from analytics.person_engagement as e "
+        "join analytics.people as p using (person_id))",
+    ) == [(1, 2, 1, 2), (2, 0, 0, 0)]
