@@ -166,6 +166,22 @@ def figures_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "actions": by("select action_type, count(*) from analytics.actions group by 1"),
         "person_tags": by("select source, count(*) from analytics.person_tags group by 1"),
         "tagged_people": one("select count(distinct person_id) from analytics.person_tags"),
+        "recurring": {
+            "donations": one("select count(*) from analytics.donations where is_recurring"),
+            "series_by_status": {
+                "active": 0,
+                "lapsed": 0,
+                "unknown_period": 0,
+                **by("select status, count(*) from analytics.recurring_donors group by 1"),
+            },
+            "monthly_donors": one(
+                "select count(distinct person_id) from analytics.recurring_donors where is_monthly"
+            ),
+            "lapsed_monthly_donors": one(
+                "select count(distinct person_id) from analytics.recurring_donors "
+                "where is_monthly and is_lapsed"
+            ),
+        },
         "contactable": dict(
             zip(
                 CHANNELS,
@@ -219,5 +235,6 @@ def expected_figures(truth: dict[str, Any]) -> dict[str, Any]:
         "actions": {k: v for k, v in analytics["actions"].items() if v},
         "person_tags": {k: v for k, v in analytics["person_tags"].items() if v},
         "tagged_people": analytics["tagged_people"],
+        "recurring": analytics["recurring"],
         "contactable": analytics["contactable"],
     }

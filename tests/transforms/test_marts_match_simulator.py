@@ -197,6 +197,16 @@ def test_a_tag_named_in_both_systems_finds_people_tagged_in_either(both: Loaded)
     assert [source for source, _ in found] == ["action_network", "nationbuilder"]
 
 
+def test_recurring_gifts_and_series_match_truth(both: Loaded) -> None:
+    assert both.figures["recurring"] == both.expected["recurring"]
+
+
+def test_recurring_series_are_active_lapsed_and_unreadable(both: Loaded) -> None:
+    by_status = both.figures["recurring"]["series_by_status"]
+    assert all(count > 0 for count in by_status.values()), by_status
+    assert both.figures["recurring"]["lapsed_monthly_donors"] > 0
+
+
 def test_every_action_and_donation_has_a_person(both: Loaded) -> None:
     with duckdb.connect(str(both.warehouse), read_only=True) as con:
         orphans = con.execute(

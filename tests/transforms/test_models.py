@@ -527,3 +527,84 @@ def test_person_tags_from_both_systems_and_their_counts(con: duckdb.DuckDBPyConn
         "e.action_network_tags_count from analytics.person_engagement as e "
         "join analytics.people as p using (person_id))",
     ) == [(1, 2, 1, 2), (2, 0, 0, 0)]
+
+
+def an_gift(uuid: str, person: str, at: datetime, period: str | None = None) -> dict[str, Any]:
+    return {
+        "id": AN + uuid,
+        "person_id": AN + person,
+        "amount_cents": 1000,
+        "currency": "USD",
+        "is_recurring": period is not None,
+        "recurrence_period": period,
+        "created_at": at,
+    }
+
+
+def test_recurring_donors_lapse_a_week_after_a_missed_gift_as_of_the_newest_data(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    insert_raw(con, "nationbuilder", "signups", [signup(1, "nb@x.org")])
+    insert_raw(
+        con,
+        "nationbuilder",
+        "donations",
+        [
+            {
+                "id": 1,
+                "signup_id": 1,
+                "amount_in_cents": 500,
+                "status": "succeeded",
+                "created_at": EARLY,
+            }
+        ],
+    )
+    insert_raw(
+        con,
+        "action_network",
+        "people",
+        [an_person(uuid, f"{uuid}@x.org") for uuid in ("m", "l", "w", "s")],
+    )
+    jan31 = datetime(2024, 1, 31, 12, tzinfo=UTC)
+    newest = datetime(2024, 3, 7, 12, tzinfo=UTC)  # Feb 29 (Jan 31 + 1 month) + 7 days
+    insert_raw(
+        con,
+        "action_network",
+        "donations",
+        [
+            an_gift("m1", "m", jan31 - timedelta(days=31), "Monthly"),
+            an_gift("m2", "m", jan31, "Monthly"),  # due Feb 29: a week late, not lapsed yet
+            an_gift("l1", "l", jan31 - timedelta(seconds=1), " monthly "),  # due Feb 29, lapsed
+            an_gift("w1", "w", newest - timedelta(days=14), "Weekly"),  # due a week ago: active
+            an_gift("s1", "s", jan31, "Mensual"),  # a period it cannot read
+            an_gift("one-off", "s", newest),  # the newest gift Action Network holds
+        ],
+    )
+    assert build(con).ok
+    assert rows_of(
+        con,
+        "(select p.action_network_person_id, r.recurrence_period, r.is_monthly, r.gifts_count,"
+        " r.next_gift_due_at, r.is_lapsed, r.status from analytics.recurring_donors as r"
+        " join analytics.people as p using (person_id))",
+    ) == [
+        (
+            AN + "l",
+            "monthly",
+            True,
+            1,
+            datetime(2024, 2, 29, 11, 59, 59, tzinfo=UTC),
+            True,
+            "lapsed",
+        ),
+        (AN + "m", "monthly", True, 2, datetime(2024, 2, 29, 12, tzinfo=UTC), False, "active"),
+        (AN + "s", "mensual", False, 1, None, None, "unknown_period"),
+        (AN + "w", "weekly", False, 1, newest - timedelta(days=7), False, "active"),
+    ]
+    assert rows_of(
+        con,
+        "(select source, is_recurring, recurrence_period, first_gift_at, last_gift_at "
+        "from analytics.donations where source_donation_id in ('1', 'action_network:m1'))",
+    ) == [
+        ("action_network", True, "monthly", jan31 - timedelta(days=31), jan31),
+        ("nationbuilder", None, None, EARLY, EARLY),
+    ]
