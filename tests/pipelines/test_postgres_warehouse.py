@@ -19,15 +19,12 @@ from cli_helpers import civic_etl, cli_env
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
+from warehouse.transform import load_project
 
 DSN_VAR = "CIVIC_ETL_TEST_POSTGRES_DSN"
-MARTS = (
-    "people",
-    "donations",
-    "actions",
-    "list_memberships",
-    "person_engagement",
-    "daily_activity",
+# every mart the project builds (people, contactability, person_tags, recurring_donors, ...)
+MARTS = tuple(
+    sorted(name for name, model in load_project().models.items() if model.layer == "marts")
 )
 
 pytestmark = pytest.mark.skipif(
