@@ -18,8 +18,11 @@
 -- [checks]
 -- unique = [["record_key", "channel"]]
 -- not_null = ["record_key", "source", "channel", "verdict", "strength"]
--- accepted_values = { source = ["nationbuilder", "action_network"], channel = ["email", "text", "call"] }
 -- relationships = { record_key = "int_people__source_records.record_key" }
+--
+-- [checks.accepted_values]
+-- source = ["nationbuilder", "action_network"]
+-- channel = ["email", "text", "call"]
 
 with signups as (
     select * from stg_nationbuilder__signups
@@ -52,7 +55,8 @@ reasons as (
 
 nationbuilder_records as (
     select
-        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id as record_key,
+        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id
+            as record_key,
         coalesce(is_do_not_contact, false) as is_do_not_contact,
         coalesce(is_do_not_call, false) as is_do_not_call,
         unsubscribed_at,

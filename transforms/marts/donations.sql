@@ -17,7 +17,9 @@
 -- [checks.expect]
 -- "amount is amount_cents in units" = "amount * 100 = amount_cents"
 -- "currency is a three-letter code" = "regexp_matches(currency, '^[A-Z]{3}$')"
--- "a period only on recurring gifts" = "(recurrence_period is not null) = coalesce(is_recurring, false)"
+-- "a period only on recurring gifts" = """
+--     (recurrence_period is not null) = coalesce(is_recurring, false)
+-- """
 -- "a gift lies within its donor's first and last" = """
 --     not is_succeeded or person_id is null or donated_at is null
 --     or donated_at between first_gift_at and last_gift_at

@@ -8,7 +8,9 @@
 --
 -- [checks]
 -- unique = ["person_id"]
--- not_null = ["person_id", "actions_count", "donations_count", "lists_count", "tags_count", "recency"]
+-- not_null = [
+--     "person_id", "actions_count", "donations_count", "lists_count", "tags_count", "recency",
+-- ]
 -- relationships = { person_id = "people.person_id" }
 --
 -- [checks.accepted_values]
@@ -28,7 +30,8 @@
 --     "(select count(*) from actions where person_id is not null)",
 -- ]
 -- "tags add up" = [
---     "(select coalesce(sum(nationbuilder_tags_count + action_network_tags_count), 0) from person_engagement)",
+--     """(select coalesce(sum(nationbuilder_tags_count + action_network_tags_count), 0)
+--         from person_engagement)""",
 --     "(select count(*) from person_tags)",
 -- ]
 

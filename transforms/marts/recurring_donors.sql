@@ -18,21 +18,30 @@
 --     "person_id", "source", "recurrence_period", "is_monthly", "gifts_count", "first_gift_at",
 --     "last_gift_at", "newest_data_at", "status",
 -- ]
--- accepted_values = { source = ["nationbuilder", "action_network"], status = ["active", "lapsed", "unknown_period"] }
 -- relationships = { person_id = "people.person_id" }
+--
+-- [checks.accepted_values]
+-- source = ["nationbuilder", "action_network"]
+-- status = ["active", "lapsed", "unknown_period"]
 --
 -- [checks.expect]
 -- "status says what is_lapsed says" = """
---     (is_lapsed is null) = (status = 'unknown_period') and coalesce(is_lapsed, false) = (status = 'lapsed')
+--     (is_lapsed is null) = (status = 'unknown_period')
+--     and coalesce(is_lapsed, false) = (status = 'lapsed')
 -- """
--- "a due date exactly for a known period" = "(next_gift_due_at is null) = (status = 'unknown_period')"
--- "the first gift comes first" = "first_gift_at <= last_gift_at and last_gift_at <= newest_data_at"
+-- "a due date exactly for a known period" = """
+--     (next_gift_due_at is null) = (status = 'unknown_period')
+-- """
+-- "the first gift comes first" = """
+--     first_gift_at <= last_gift_at and last_gift_at <= newest_data_at
+-- """
 --
 -- [checks.equal]
 -- "every counted gift is in one series" = [
 --     "(select coalesce(sum(gifts_count), 0) from recurring_donors)",
 --     """(select count(*) from donations
---         where is_recurring and is_succeeded and person_id is not null and donated_at is not null)""",
+--         where is_recurring and is_succeeded
+--         and person_id is not null and donated_at is not null)""",
 -- ]
 
 with all_donations as (
