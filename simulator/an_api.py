@@ -117,7 +117,7 @@ def render(store: Store, base: str, collection: str, row: dict[str, Any]) -> dic
         created: iso(row["created"]),
         modified: iso(row["modified"]),
     }
-    skip = {"id", "created", "modified", "person_id", "amount_cents", "recurring"}
+    skip = {"id", "created", "modified", "person_id", "amount_cents", "period"}
     if collection in ACTIONS:
         parent = ACTIONS[collection][0]
         skip.add(parent)
@@ -138,8 +138,8 @@ def render(store: Store, base: str, collection: str, row: dict[str, Any]) -> dic
                 "authorization_stored": False,
             },
         )
-        if row["recurring"]:
-            out["action_network:recurrence"] = {"recurring": True, "period": "Monthly"}
+        if row["period"]:
+            out["action_network:recurrence"] = {"recurring": True, "period": row["period"]}
     if collection == "people" and row["id"][0] in "0123":
         out["identifiers"].append(f"foreign_system:{row['id'][:6]}")
     out["_links"] = links_for(base, collection, row)

@@ -16,6 +16,20 @@ PAYMENT_TYPES = ("Credit Card", "Check", "Cash", "ACH")
 STATUSES = ("succeeded",) * 18 + ("pending", "failed")
 LIST_KINDS = ("Donors", "Volunteers", "Canvass Ω", "New voters")
 LONG_NOTE = "Met at the rally — wants to canvass. 🚪✊ " * 60
+# The contact flags the marts read: the first 2**6 signups hold every combination of them, the
+# rest have each one set with a realistic share.
+CONSENT_SHARES = {
+    "email_opt_in": 0.7,
+    "mobile_opt_in": 0.45,
+    "do_not_call": 0.06,
+    "do_not_contact": 0.03,
+    "email_is_bad": 0.04,
+    "unsubscribed": 0.08,
+}
+CONSENT_COMBINATIONS = 2 ** len(CONSENT_SHARES)
+# Tags 1..SHARED_TAGS are named as Action Network's "Volunteer <n>" (in another case), so a tag
+# can be asked for across both systems.
+SHARED_TAGS = 10
 
 
 def random_time(rng: random.Random, start: int = EPOCH_START, end: int = EPOCH_END) -> int:
@@ -57,6 +71,7 @@ class NationData:
 def make_signup(rng: random.Random, signup_id: int, person: Person, when: int) -> dict[str, Any]:
     emails = person.nb_emails
     slot = person.nb_primary_slot
+    every_flag = signup_id <= CONSENT_COMBINATIONS  # these have phones, so every flag matters
     return {
         "id": signup_id,
         "first_name": person.first_name,
@@ -68,9 +83,12 @@ def make_signup(rng: random.Random, signup_id: int, person: Person, when: int) -
         "email3": emails[2],
         "email4": emails[3],
         "primary_email_id": slot if emails[slot - 1] else None,
-        "email_opt_in": rng.random() < 0.7,
-        "phone_number": f"503555{rng.randint(0, 9999):04d}" if rng.random() < 0.6 else None,
-        "mobile_number": f"971555{rng.randint(0, 9999):04d}" if rng.random() < 0.5 else None,
+        "phone_number": (
+            f"503555{rng.randint(0, 9999):04d}" if every_flag or rng.random() < 0.6 else None
+        ),
+        "mobile_number": (
+            f"971555{rng.randint(0, 9999):04d}" if every_flag or rng.random() < 0.5 else None
+        ),
         "is_volunteer": rng.random() < 0.3,
         "is_supporter": rng.random() < 0.8,
         "support_level": rng.choice((None, 1, 2, 3, 4, 5)),
@@ -81,9 +99,75 @@ def make_signup(rng: random.Random, signup_id: int, person: Person, when: int) -
         "sex": rng.choice(("M", "F", "O", None)),
         "employer": rng.choice((None, "NationBuilder", "City of Tucson", "Self")),
         "custom_values": {"chapter": rng.choice(CHAPTERS), "favorite_color": rng.choice(COLORS)},
+        **consent(rng, signup_id, person, when),
         "created_at": when,
         "updated_at": rng.randint(when, max(when, EPOCH_END)),
     }
+
+
+def consent(rng: random.Random, signup_id: int, person: Person, when: int) -> dict[str, Any]:
+    """A signup's contact flags: opt-ins, do-not-call/contact, a bad or bouncing primary address
+    (`email<slot>_is_bad`), a bad mobile, an unsubscribe time. A flag on an address that is not
+    the primary one is set too now and then: it must not stop anyone being emailed."""
+    if signup_id <= CONSENT_COMBINATIONS:
+        flags = {name: bool((signup_id - 1) >> bit & 1) for bit, name in enumerate(CONSENT_SHARES)}
+    else:
+        flags = {name: rng.random() < share for name, share in CONSENT_SHARES.items()}
+    slot = person.nb_primary_slot
+    fields: dict[str, Any] = {
+        "email_opt_in": flags["email_opt_in"],
+        "mobile_opt_in": flags["mobile_opt_in"],
+        "do_not_call": flags["do_not_call"],
+        "do_not_contact": flags["do_not_contact"],
+        f"email{slot}_is_bad": flags["email_is_bad"],
+        f"email{slot}_is_bouncing": rng.random() < 0.03,
+        "is_mobile_bad": rng.random() < 0.02,
+        "unsubscribed_at": rng.randint(when, max(when, EPOCH_END))
+        if flags["unsubscribed"]
+        else None,
+    }
+    other = next((n for n in range(1, 5) if n != slot and person.nb_emails[n - 1]), None)
+    if other is not None:
+        fields[f"email{other}_is_bad"] = rng.random() < 0.3
+    return fields
+
+
+def verdicts(signup: dict[str, Any]) -> dict[str, str | None]:
+    """What a signup says about emailing, texting and calling its person: "ok", why not, or None
+    when it has no address for that channel (then it says nothing). The rules the marts follow:
+    do_not_contact stops everything; an unsubscribe time, a bouncing or bad primary address or no
+    email opt-in stop email; a bad mobile or no mobile opt-in stop texts; do_not_call stops calls.
+    """
+    slot = signup.get("primary_email_id") or 1
+    if signup.get("do_not_contact"):
+        email: str | None = "do_not_contact"
+    elif signup.get("unsubscribed_at") is not None:
+        email = "unsubscribed"
+    elif not (signup.get("email") or "").strip():
+        email = None
+    elif signup.get(f"email{slot}_is_bouncing"):
+        email = "bouncing"
+    elif signup.get(f"email{slot}_is_bad"):
+        email = "bad_address"
+    else:
+        email = "ok" if signup.get("email_opt_in") else "not_opted_in"
+    mobile = (signup.get("mobile_number") or "").strip()
+    phone = (signup.get("phone_number") or "").strip()
+    if signup.get("do_not_contact"):
+        text: str | None = "do_not_contact"
+    elif not mobile:
+        text = None
+    elif signup.get("is_mobile_bad"):
+        text = "bad_number"
+    else:
+        text = "ok" if signup.get("mobile_opt_in") else "not_opted_in"
+    if signup.get("do_not_contact"):
+        call: str | None = "do_not_contact"
+    elif not (mobile or phone):
+        call = None
+    else:
+        call = "do_not_call" if signup.get("do_not_call") else "ok"
+    return {"email": email, "text": text, "call": call}
 
 
 def build_nation(
@@ -151,7 +235,11 @@ def build_engagement(rng: random.Random, nation: NationData, ids: list[int]) -> 
     for tag_id in range(1, 41):
         nation.signup_tags[tag_id] = {
             "id": tag_id,
-            "name": f"tag-{tag_id}-{rng.choice(('ñ', 'vol', 'x'))}",
+            "name": (
+                f"volunteer {tag_id}"
+                if tag_id <= SHARED_TAGS
+                else f"tag-{tag_id}-{rng.choice(('ñ', 'vol', 'x'))}"
+            ),
         }
     pairs = {(rng.choice(ids), rng.randint(1, 40)) for _ in range(int(n * 0.8))}
     for signup_id, tag_id in sorted(pairs):

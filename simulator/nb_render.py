@@ -17,6 +17,7 @@ TIMESTAMP_FIELDS = frozenset(
         "start_at",
         "started_at",
         "first_supporter_at",
+        "unsubscribed_at",
     }
 )
 ID_FIELDS = frozenset(

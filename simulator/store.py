@@ -8,7 +8,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from simulator.an_data import ACTIONS, GroupData, build_group, make_action, make_person
+from simulator import an_data, nb_data
+from simulator.an_data import (
+    ACTIONS,
+    GroupData,
+    build_group,
+    make_action,
+    make_person,
+    next_gift,
+    start_series,
+)
 from simulator.nb_data import NationData, add_donation, build_nation, make_signup
 from simulator.persons import Person, assign_emails, build_universe
 from simulator.settings import SimConfig
@@ -35,6 +44,21 @@ NB_CASCADE = (
     "petition_signatures",
     "path_journeys",
 )
+# Why a person may not be contacted, strongest first: the strictest record's answer wins.
+STRENGTH = (
+    "do_not_contact",
+    "spam_complaint",
+    "unsubscribed",
+    "do_not_call",
+    "bouncing",
+    "bad_address",
+    "bad_number",
+    "not_opted_in",
+    "not_subscribed",
+    "ok",
+)
+# each channel, and the reason it is closed to a person none of whose records has an address
+CHANNELS = {"email": "no_email", "text": "no_mobile", "call": "no_phone"}
 ACTION_TYPES = {
     "signatures": "signature",
     "attendances": "attendance",
@@ -119,6 +143,8 @@ class Store:
         k = max(1, int(len(ids) * fraction))
         for signup_id in rng.sample(ids, k=min(k, len(ids))):
             nation.signups[signup_id].update(updated_at=when, note=f"Updated {when} ✎")
+            if rng.random() < 0.1:  # some unsubscribe today
+                nation.signups[signup_id].update(unsubscribed_at=when, email_opt_in=False)
         for _ in range(k):
             signup_id = nation.new_id("signups")
             nation.signups[signup_id] = make_signup(
@@ -204,9 +230,10 @@ class Store:
         ids = list(group.people)
         k = max(1, int(len(ids) * fraction))
         for person_id in rng.sample(ids, k=min(k, len(ids))):
-            group.people[person_id].update(
-                modified=when, family_name=group.people[person_id]["family_name"] + "-Ruiz"
-            )
+            person = group.people[person_id]
+            person.update(modified=when, family_name=person["family_name"] + "-Ruiz")
+            if rng.random() < 0.1 and person["email_addresses"]:  # some unsubscribe today
+                person["email_addresses"][0]["status"] = "unsubscribed"
         for _ in range(k):
             record = make_person(rng, self._new_person(rng, False, True), when)
             record["modified"] = when
@@ -230,7 +257,18 @@ class Store:
                 record.update(created=when, modified=when)
                 table[record["id"]] = record
                 added += 1
+                if action == "donations" and record["period"]:
+                    start_series(rng, group, record)
             out[action] = {"updated": ka, "added": added}
+        donations = group.collection("donations")
+        ongoing = [  # every recurring series that goes on gives again today (once)
+            series
+            for series in group.series.values()
+            if series["goes_on"] and donations[series["last_id"]]["created"] < when
+        ]
+        for series in ongoing:
+            series["last_id"] = next_gift(rng, group, donations[series["last_id"]], when)["id"]
+        out["recurring_gifts"] = {"added": len(ongoing)}
         taggings = group.collection("taggings")
         for record_id in rng.sample(list(taggings), k=min(len(taggings), 3)):
             taggings.pop(record_id)
@@ -270,41 +308,20 @@ class Store:
         return {"nationbuilder": nb, "action_network": an, "analytics": self._analytics_truth()}
 
     def _analytics_truth(self) -> dict[str, Any]:
-        """People matched across systems by normalized email (connected components), and totals."""
-        parent: dict[str, str] = {}
-
-        def find(node: str) -> str:
-            while parent.setdefault(node, node) != node:
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            return node
-
-        systems: dict[str, set[str]] = {}
-        records = [
-            (f"nb:{sid}", "nationbuilder", [row[f"email{i}"] for i in range(1, 5)])
-            for sid, row in self.nation.signups.items()
-        ]
-        records += [
-            (f"an:{pid}", "action_network", [e["address"] for e in row["email_addresses"]])
-            for pid, row in self.group.people.items()
-        ]
-        for node, system, emails in records:
-            find(node)
-            systems.setdefault(node, set()).add(system)
-            for email in emails:
-                if email and email.strip():
-                    parent[find(node)] = find("email:" + email.strip().lower())
-        components: dict[str, set[str]] = {}
-        for node, system_set in systems.items():
-            components.setdefault(find(node), set()).update(system_set)
+        """People matched across systems by normalized email (connected components), what each
+        person may be contacted by, tags, recurring gifts and totals, as the marts must say."""
+        people = self._people()
         donations_nb = self.nation.donations.values()
         donations_an = self.group.collection("donations").values()
         actions = {ACTION_TYPES[a]: len(self.group.collection(a)) for a in ACTION_TYPES}
         actions["petition_signature"] = len(self.nation.petition_signatures)
         actions["event_rsvp"] = len(self.nation.event_rsvps)
+        contactability = [self._contactability(records) for records in people]
         return {
-            "people_total": len(components),
-            "people_in_both": sum(1 for s in components.values() if len(s) == 2),
+            "people_total": len(people),
+            "people_in_both": sum(
+                1 for records in people if len({key.split(":")[0] for key in records}) == 2
+            ),
             "donations_count": {
                 "nationbuilder": len(donations_nb),
                 "action_network": len(donations_an),
@@ -314,6 +331,123 @@ class Store:
                 "action_network": sum(d["amount_cents"] for d in donations_an),
             },
             "actions": actions,
+            "contactable": {
+                channel: sum(1 for person in contactability if person[f"can_{channel}"])
+                for channel in CHANNELS
+            },
+            "contactability": contactability,
+            **self._tags_truth(people),
+            "recurring": self._recurring_truth(people),
+        }
+
+    def _people(self) -> list[list[str]]:
+        """Each person's records (`nationbuilder:<id>`, `action_network:<uuid>`, as the marts key
+        them), sorted: records sharing a normalized email, directly or through others, are one."""
+        parent: dict[str, str] = {}
+
+        def find(node: str) -> str:
+            while parent.setdefault(node, node) != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        records = [
+            (f"nationbuilder:{sid}", [row[f"email{i}"] for i in range(1, 5)])
+            for sid, row in self.nation.signups.items()
+        ]
+        records += [
+            (f"action_network:{pid}", [e["address"] for e in row["email_addresses"]])
+            for pid, row in self.group.people.items()
+        ]
+        for node, emails in records:
+            find(node)
+            for email in emails:
+                if email and email.strip():
+                    parent[find(node)] = find("email:" + email.strip().lower())
+        components: dict[str, list[str]] = {}
+        for node, _emails in records:
+            components.setdefault(find(node), []).append(node)
+        return sorted(sorted(keys) for keys in components.values())
+
+    def _verdicts(self, key: str) -> dict[str, str | None]:
+        system, record_id = key.split(":", 1)
+        if system == "nationbuilder":
+            return nb_data.verdicts(self.nation.signups[int(record_id)])
+        return an_data.verdicts(self.group.people[record_id])
+
+    def _contactability(self, records: list[str]) -> dict[str, Any]:
+        """Whether a person may be emailed, texted and called: the strictest record wins, and
+        a channel none of their records has an address for is closed too (`no_email`, ...)."""
+        person: dict[str, Any] = {"records": records}
+        said = [(key.split(":")[0], self._verdicts(key)) for key in records]
+        for channel, nothing in CHANNELS.items():
+            verdicts = [(system, v[channel]) for system, v in said if v[channel] is not None]
+            strongest = min((v for _, v in verdicts), key=STRENGTH.index, default=None)
+            refusing = sorted({system for system, v in verdicts if v != "ok"})
+            person[f"can_{channel}"] = strongest == "ok"
+            person[f"{channel}_blocked_reason"] = (
+                nothing if strongest is None else None if strongest == "ok" else strongest
+            )
+            person[f"{channel}_blocked_by"] = (
+                "both" if len(refusing) == 2 else refusing[0] if refusing else None
+            )
+        return person
+
+    def _tags_truth(self, people: list[list[str]]) -> dict[str, Any]:
+        """Rows of `person_tags` per system (a person's tag counted once per system, whatever
+        its case), and how many people carry a tag."""
+        nation, group = self.nation, self.group
+        tagged: dict[str, set[str]] = {}
+        for row in nation.signup_taggings.values():
+            name = nation.signup_tags[row["tag_id"]]["name"]
+            tagged.setdefault(f"nationbuilder:{row['signup_id']}", set()).add(name)
+        tags = group.collection("tags")
+        for row in group.collection("taggings").values():
+            tagged.setdefault(f"action_network:{row['person_id']}", set()).add(
+                tags[row["tags"]]["name"]
+            )
+        rows = {"nationbuilder": 0, "action_network": 0}
+        carrying = 0
+        for records in people:
+            for system in rows:
+                names = {
+                    name.strip().lower()
+                    for key in records
+                    if key.startswith(system)
+                    for name in tagged.get(key, ())
+                }
+                rows[system] += len(names)
+            carrying += any(key in tagged for key in records)
+        return {"person_tags": rows, "tagged_people": carrying}
+
+    def _recurring_truth(self, people: list[list[str]]) -> dict[str, Any]:
+        """Recurring gifts: how many, and the series the marts make of them (one per person and
+        period), by whether each lapsed as of the newest Action Network gift."""
+        donations = list(self.group.collection("donations").values())
+        person_of = {key: index for index, records in enumerate(people) for key in records}
+        newest = max((d["created"] for d in donations), default=0)
+        last_gifts: dict[tuple[int, str], int] = {}
+        for donation in donations:
+            if donation["period"]:
+                series = (
+                    person_of[f"action_network:{donation['person_id']}"],
+                    donation["period"].strip().lower(),
+                )
+                last_gifts[series] = max(last_gifts.get(series, 0), donation["created"])
+        by_status = {"active": 0, "lapsed": 0, "unknown_period": 0}
+        monthly: dict[str, set[int]] = {"donors": set(), "lapsed": set()}
+        for (person, period), last in last_gifts.items():
+            lapsed = an_data.is_lapsed(last, period, newest)
+            by_status["unknown_period" if lapsed is None else "lapsed" if lapsed else "active"] += 1
+            if period == "monthly":
+                monthly["donors"].add(person)
+                if lapsed:
+                    monthly["lapsed"].add(person)
+        return {
+            "donations": sum(1 for d in donations if d["period"]),
+            "series_by_status": by_status,
+            "monthly_donors": len(monthly["donors"]),
+            "lapsed_monthly_donors": len(monthly["lapsed"]),
         }
 
 

@@ -1,4 +1,4 @@
-"""Records to Arrow tables with a declared schema: typed columns, unknown attributes kept as text.
+"""Records to Arrow tables with a declared schema: typed columns, unknown attributes typed by name.
 
 Both sources describe each table as a mapping of column name to a short type code and let this
 module do the coercion, so a value that arrives as "42" in an integer column, or a timestamp
@@ -150,7 +150,9 @@ def dlt_hints(
 
 def _column(name: str, code: str, values: list[Any]) -> pa.Array:
     arrow_type = ARROW_TYPES[code]
-    if code in ("str", "int", "bool", "float"):
+    # pyarrow truncates a fractional float in an integer column (1.5 -> 1) without a word
+    fractional = code == "int" and any(isinstance(v, float) for v in values)
+    if code in ("str", "int", "bool", "float") and not fractional:
         try:  # the common case, converted in C; fall back to coercion value by value
             return pa.array(values, type=arrow_type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
@@ -168,12 +170,42 @@ def _column(name: str, code: str, values: list[Any]) -> pa.Array:
         raise RecordError(f"column {name}: {exc}") from exc
 
 
-def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.Schema) -> pa.Table:
-    """Build one page's table: declared columns typed, unknown keys appended as text columns.
+def named_type(key: str) -> str:
+    """The type code an undeclared attribute's name promises, by the APIs' naming habits:
+    `*_in_cents` and `*_count` integer, `*_at` timestamp, `is_*` boolean; text otherwise."""
+    if key.endswith(("_in_cents", "_count")):
+        return "int"
+    if key.endswith("_at"):
+        return "ts"
+    if key.startswith("is_"):
+        return "bool"
+    return "str"
 
-    Unknown attributes are kept (schema evolution) as strings, JSON-encoded when nested, so a
-    field the APIs add tomorrow lands without a code change and without a type conflict. One
-    that is null on every record of the page is kept too: it still becomes a (text) column.
+
+def _extra_column(key: str, values: list[Any]) -> pa.Array:
+    """An undeclared attribute's column: typed by its name, or text when any value on this page
+    disagrees with that type (so a misnamed field still lands, as it did before)."""
+    code = named_type(key)
+    agrees = code != "str" and not (
+        code == "int" and any(isinstance(value, bool) for value in values)
+    )
+    if agrees:
+        convert = CONVERTERS[code]
+        try:
+            return pa.array([convert(value) for value in values], type=ARROW_TYPES[code])
+        except (RecordError, pa.ArrowInvalid, OverflowError):
+            pass
+    return pa.array([_to_str(value) for value in values], type=pa.string())
+
+
+def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.Schema) -> pa.Table:
+    """Build one page's table: declared columns typed, unknown keys appended typed by name.
+
+    Unknown attributes are kept (schema evolution), so a field the APIs add tomorrow lands
+    without a code change: typed as its name promises (`named_type`) when every value on the
+    page reads as that type, else as text (JSON-encoded when nested). One that is null on every
+    record of the page is kept too, typed by its name. A column that already landed as text keeps
+    its type in the warehouse: dlt keeps the loaded type and the destination casts to it.
     """
     arrays = [
         _column(name, code, [row.get(name) for row in rows]) for name, code in columns.items()
@@ -181,8 +213,9 @@ def to_table(rows: list[dict[str, Any]], columns: Mapping[str, str], schema: pa.
     fields = list(schema)
     extra = sorted({key for row in rows for key in row} - set(columns))
     for key in extra:
-        arrays.append(pa.array([_to_str(row.get(key)) for row in rows], type=pa.string()))
-        fields.append(pa.field(key, pa.string()))
+        array = _extra_column(key, [row.get(key) for row in rows])
+        arrays.append(array)
+        fields.append(pa.field(key, array.type))
     for index, field in enumerate(fields):
         if not field.nullable and arrays[index].null_count:
             raise RecordError(

@@ -1,8 +1,9 @@
-"""The SQL models in transforms/: what each reads (found by parsing it), and their build order."""
+"""The SQL models in transforms/ (and a user's own): what each reads, and their build order."""
 
 from __future__ import annotations
 
 import graphlib
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from warehouse.checks import Check, CheckDeclarationError, parse_checks, quote
 
 TRANSFORMS_DIR = Path(transforms.__file__).parent
 LAYERS = ("staging", "intermediate", "marts")
+# A user's own models, from the folder CIVIC_ETL_MODELS_DIR names: built after the project's.
+USER_LAYER = "user"
+MODELS_DIR_VAR = "CIVIC_ETL_MODELS_DIR"
 DIALECT = "duckdb"
 # The schema models are published in; `analytics.<model>` and a bare `<model>` mean the same.
 TARGET_SCHEMA = "analytics"
@@ -186,35 +190,60 @@ def model_targets(names: Iterable[str], schema: str) -> dict[tuple[str, str], st
     return targets
 
 
-def _read_model(path: Path, root: Path) -> tuple[str, str, str, str, str]:
+def _read_model(path: Path, root: Path, layer: str | None = None) -> tuple[str, str, str, str, str]:
     relative = path.relative_to(root)
-    layer = relative.parts[0] if len(relative.parts) > 1 else ""
-    if layer not in LAYERS:
-        raise ModelError(f"{relative}: models live under {', '.join(LAYERS)}/")
+    if layer is None:
+        layer = relative.parts[0] if len(relative.parts) > 1 else ""
+        if layer not in LAYERS:
+            raise ModelError(f"{relative}: models live under {', '.join(LAYERS)}/")
     text = path.read_text(encoding="utf-8")
     description, toml = split_header(text)
     sql = text.strip().rstrip(";").rstrip()
     return path.stem, layer, sql, description, toml
 
 
+def user_models_dir() -> Path | None:
+    """The folder of a user's own models: `CIVIC_ETL_MODELS_DIR`, when it is set."""
+    value = os.environ.get(MODELS_DIR_VAR, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _model_files(root: Path, user_root: Path | None) -> list[tuple[Path, Path, str | None]]:
+    """Every model file: (path, folder it is named relative to, layer or None to read it from
+    the path). A user's models may sit anywhere in their folder."""
+    files: list[tuple[Path, Path, str | None]] = [
+        (path, root, None) for path in sorted(root.rglob("*.sql"))
+    ]
+    if user_root is not None:
+        if not user_root.is_dir():
+            raise ModelError(f"{MODELS_DIR_VAR}={user_root}: no such folder")
+        files += [(path, user_root, USER_LAYER) for path in sorted(user_root.rglob("*.sql"))]
+    return files
+
+
 def load_models(
-    root: Path | None = None, raw_tables: Iterable[tuple[str, str]] = ()
+    root: Path | None = None,
+    raw_tables: Iterable[tuple[str, str]] = (),
+    user_root: Path | None = None,
 ) -> dict[str, Model]:
-    """Every `*.sql` under the layer folders, parsed, with checks and dependencies resolved."""
+    """Every `*.sql` under the layer folders, and every one in `user_root` (a user's own
+    models), parsed, with checks and dependencies resolved. A user's model may read the
+    project's models and other user models; the project's models never read a user's."""
     root = root or TRANSFORMS_DIR
     raw = frozenset(raw_tables)
-    read: dict[str, tuple[Path, str, str, str, str]] = {}
-    for path in sorted(root.rglob("*.sql")):
-        name, layer, sql, description, toml = _read_model(path, root)
+    read: dict[str, tuple[Path, str, str, str, str, str]] = {}
+    for path, base, layer in _model_files(root, user_root):
+        origin = str(path.relative_to(base) if layer is None else path)
+        name, layer, sql, description, toml = _read_model(path, base, layer)
         if name in read:
-            other = read[name][0].relative_to(root)
-            raise ModelError(f"two models are named {name!r}: {other} and {path.relative_to(root)}")
-        read[name] = (path, layer, sql, description, toml)
+            raise ModelError(f"two models are named {name!r}: {read[name][5]} and {origin}")
+        read[name] = (path, layer, sql, description, toml, origin)
+    project = {name for name, entry in read.items() if entry[1] != USER_LAYER}
     models: dict[str, Model] = {}
-    for name, (path, layer, sql, description, toml) in read.items():
-        origin = str(path.relative_to(root))
+    for name, (path, layer, sql, description, toml, origin) in read.items():
+        readable = read if layer == USER_LAYER else project
         references, ctes = table_references(sql, origin)
-        depends, sources = classify(references, ctes, read, raw, origin)
+        depends, sources = classify(references, ctes, readable, raw, origin)
         try:
             header = tomllib.loads(toml) if toml else {}
             stray = sorted(set(header) - {"checks"})
@@ -225,7 +254,7 @@ def load_models(
             raise ModelError(f"{origin}: bad [checks] block: {exc}") from None
         for check in checks:
             check_refs, check_ctes = table_references(check.sql, f"{origin} {check.name}")
-            classify(check_refs, check_ctes, read, raw, f"{origin} {check.name}")
+            classify(check_refs, check_ctes, readable, raw, f"{origin} {check.name}")
         models[name] = Model(
             name=name,
             layer=layer,
@@ -241,16 +270,26 @@ def load_models(
 
 
 def build_order(models: Mapping[str, Model]) -> list[str]:
-    """Models so that each comes after everything it reads; ties broken by layer, then name."""
+    """Models so that each comes after everything it reads; the project's first, then a user's
+    (so theirs are built after the marts), ties broken by layer, then name."""
+    order: list[str] = []
+    for phase in (False, True):
+        names = {name for name, model in models.items() if (model.layer == USER_LAYER) is phase}
+        order += _ordered(models, names)
+    return order
+
+
+def _ordered(models: Mapping[str, Model], names: set[str]) -> list[str]:
+    """`names` in dependency order; what they read outside `names` is built before them."""
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    for name, model in models.items():
-        sorter.add(name, *model.depends_on)
+    for name in names:
+        sorter.add(name, *(other for other in models[name].depends_on if other in names))
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:
         cycle = list(exc.args[1])
         raise CycleError(f"models read each other in a cycle: {' -> '.join(cycle)}") from None
-    rank = {layer: index for index, layer in enumerate(LAYERS)}
+    rank = {layer: index for index, layer in enumerate((*LAYERS, USER_LAYER))}
     order: list[str] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready(), key=lambda n: (rank[models[n].layer], n))

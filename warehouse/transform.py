@@ -15,6 +15,10 @@ transforms/ disappears from it on the next build, and so does anything else put 
 On PostgreSQL (`CIVIC_ETL_DESTINATION=postgres`) the same holds: its DDL is transactional too, so
 the build is one transaction there as well, every statement translated from DuckDB's dialect by
 sqlglot (warehouse/destination.py).
+
+A user's own models, in the folder `CIVIC_ETL_MODELS_DIR` names, are part of the same build:
+built after the project's (in their own dependency order), checked alike, published or rolled
+back with everything else.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from warehouse.models import (
     model_targets,
     rewrite,
     table_references,
+    user_models_dir,
 )
 from warehouse.raw import RawTable, StandIn, load_declarations, prepare_stand_ins
 
@@ -147,11 +152,14 @@ class Project:
     raw_tables: dict[tuple[str, str], RawTable]
 
 
-def load_project(root: Path | None = None) -> Project:
-    """Read and validate every model, its checks and the raw-table declarations; order them."""
+def load_project(root: Path | None = None, models_dir: Path | None = None) -> Project:
+    """Read and validate every model, its checks and the raw-table declarations; order them.
+
+    `models_dir` holds a user's own models; by default the folder `CIVIC_ETL_MODELS_DIR` names.
+    """
     root = root or TRANSFORMS_DIR
     declared = load_declarations(root)
-    models = load_models(root, declared)
+    models = load_models(root, declared, models_dir or user_models_dir())
     return Project(models, build_order(models), declared)
 
 
@@ -262,14 +270,16 @@ def build(
     *,
     root: Path | None = None,
     schema: str = DEFAULT_SCHEMA,
+    models_dir: Path | None = None,
 ) -> BuildResult:
     """Build every model into `schema`, or raise `TransformError` and leave `schema` untouched.
 
     `warehouse` is a DuckDB file path or an open connection (left open, and not inside a
-    transaction). Rebuilding is idempotent: each build replaces `schema` whole.
+    transaction). Rebuilding is idempotent: each build replaces `schema` whole. `models_dir`
+    (default: `CIVIC_ETL_MODELS_DIR`) adds a user's own models to the build.
     """
     started = time.perf_counter()
-    project = load_project(root)
+    project = load_project(root, models_dir)
     result = BuildResult(schema)
     with _connection(warehouse) as con:
         try:

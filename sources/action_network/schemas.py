@@ -18,11 +18,13 @@ RECORD: dict[str, str] = {
 }
 
 # The shared fields of petitions, events, forms, fundraising pages, advocacy campaigns, campaigns.
+# `action_network:sponsor` ({title, browser_url}) may come on any of them: JSON on every one, so
+# it never lands as text in one table and JSON in another.
 ACTION_PAGE: dict[str, str] = {
     **RECORD,
     **_cols("str", "title name description browser_url featured_image_url creator_id"),
     "hidden": "bool",
-    "tag_list": "json",
+    **_cols("json", "tag_list sponsor"),
 }
 
 # The shared fields of what a person did: signatures, attendances, submissions, ...
@@ -50,7 +52,7 @@ EVENTS: dict[str, str] = {
     **_cols("ts", "start_date end_date"),
     **_cols("int", "capacity total_accepted"),
     "guests_can_invite_others": "bool",
-    **_cols("json", "location reminders sponsor"),
+    **_cols("json", "location reminders"),
 }
 
 FORMS: dict[str, str] = {**ACTION_PAGE, "call_to_action": "str", "total_submissions": "int"}
@@ -59,7 +61,6 @@ FUNDRAISING_PAGES: dict[str, str] = {
     **ACTION_PAGE,
     **_cols("int", "total_donations total_amount_cents"),
     "currency": "str",
-    "sponsor": "json",
 }
 
 ADVOCACY_CAMPAIGNS: dict[str, str] = {
@@ -68,7 +69,7 @@ ADVOCACY_CAMPAIGNS: dict[str, str] = {
     "total_outreaches": "int",
 }
 
-CAMPAIGNS: dict[str, str] = {**ACTION_PAGE, **_cols("json", "actions sponsor")}
+CAMPAIGNS: dict[str, str] = {**ACTION_PAGE, "actions": "json"}
 
 TAGS: dict[str, str] = {**RECORD, "name": "str"}
 

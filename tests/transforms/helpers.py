@@ -164,6 +164,63 @@ def figures_of(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             "select source, sum(amount_cents) from analytics.donations group by 1"
         ),
         "actions": by("select action_type, count(*) from analytics.actions group by 1"),
+        "person_tags": by("select source, count(*) from analytics.person_tags group by 1"),
+        "tagged_people": one("select count(distinct person_id) from analytics.person_tags"),
+        "recurring": {
+            "donations": one("select count(*) from analytics.donations where is_recurring"),
+            "series_by_status": {
+                "active": 0,
+                "lapsed": 0,
+                "unknown_period": 0,
+                **by("select status, count(*) from analytics.recurring_donors group by 1"),
+            },
+            "monthly_donors": one(
+                "select count(distinct person_id) from analytics.recurring_donors where is_monthly"
+            ),
+            "lapsed_monthly_donors": one(
+                "select count(distinct person_id) from analytics.recurring_donors "
+                "where is_monthly and is_lapsed"
+            ),
+        },
+        "contactable": dict(
+            zip(
+                CHANNELS,
+                con.execute(
+                    "select count(*) filter (where can_email), count(*) filter (where can_text),"
+                    " count(*) filter (where can_call) from analytics.contactability"
+                ).fetchone()
+                or (),
+                strict=True,
+            )
+        ),
+    }
+
+
+CHANNELS = ("email", "text", "call")
+CONTACT_COLUMNS = tuple(
+    f"{prefix}{channel}{suffix}"
+    for channel in CHANNELS
+    for prefix, suffix in (("can_", ""), ("", "_blocked_reason"), ("", "_blocked_by"))
+)
+
+
+def contactability_by_person(
+    con: duckdb.DuckDBPyConnection,
+) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """`analytics.contactability` keyed by each person's source records, as the truth keys it."""
+    rows = con.execute(
+        f"select records, {', '.join(CONTACT_COLUMNS)} from analytics.contactability "
+        "join (select person_id, string_agg(record_key, ' ' order by record_key) as records "
+        "from analytics.int_people__matched_across_sources group by 1) using (person_id)"
+    ).fetchall()
+    return {tuple(records.split(" ")): tuple(values) for records, *values in rows}
+
+
+def expected_contactability(truth: dict[str, Any]) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """`/_sim/truth`'s per-person contactability in `contactability_by_person`'s shape."""
+    return {
+        tuple(person["records"]): tuple(person[column] for column in CONTACT_COLUMNS)
+        for person in truth["analytics"]["contactability"]
     }
 
 
@@ -176,4 +233,8 @@ def expected_figures(truth: dict[str, Any]) -> dict[str, Any]:
         "donations_count": {k: v for k, v in analytics["donations_count"].items() if v},
         "donations_cents": {k: v for k, v in analytics["donations_cents"].items() if v},
         "actions": {k: v for k, v in analytics["actions"].items() if v},
+        "person_tags": {k: v for k, v in analytics["person_tags"].items() if v},
+        "tagged_people": analytics["tagged_people"],
+        "recurring": analytics["recurring"],
+        "contactable": analytics["contactable"],
     }

@@ -13,6 +13,8 @@ import pytest
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
 from tests.transforms.helpers import (
+    contactability_by_person,
+    expected_contactability,
     expected_figures,
     extract,
     mart_figures,
@@ -20,6 +22,7 @@ from tests.transforms.helpers import (
     sim_post,
 )
 from warehouse.transform import BuildResult, build
+from writeback.segment import SEGMENTS_DIR
 
 
 def small() -> SimConfig:
@@ -45,14 +48,23 @@ class Loaded:
     result: BuildResult
     figures: dict[str, Any]
     expected: dict[str, Any]
+    truth: dict[str, Any]
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
 
 
 def load_and_build(sim: RunningSimulator, warehouse: Path, sources: list[str]) -> Loaded:
     extract(sim, warehouse, sources)
     result = build(warehouse)
-    return Loaded(
-        warehouse, result, mart_figures(warehouse), expected_figures(sim_get(sim, "/_sim/truth"))
-    )
+    truth = sim_get(sim, "/_sim/truth")
+    return Loaded(warehouse, result, mart_figures(warehouse), expected_figures(truth), truth)
+
+
+def contactability_matches_truth(loaded: Loaded) -> bool:
+    with duckdb.connect(str(loaded.warehouse), read_only=True) as con:
+        return contactability_by_person(con) == expected_contactability(loaded.truth)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +115,97 @@ def test_action_counts_per_type_match_truth(both: Loaded) -> None:
     assert both.figures["actions"] == both.expected["actions"]
 
 
+def test_contactable_counts_match_truth(both: Loaded) -> None:
+    assert both.figures["contactable"] == both.expected["contactable"]
+
+
+def test_who_may_be_emailed_texted_called_and_why_not_matches_truth_per_person(
+    both: Loaded,
+) -> None:
+    assert contactability_matches_truth(both)
+
+
+def test_simulator_sends_every_nationbuilder_flag_combination(both: Loaded) -> None:
+    combinations = both.query(
+        "select count(*) from (select distinct is_email_opted_in, is_mobile_opted_in, "
+        "is_do_not_call, is_do_not_contact, is_email1_bad, unsubscribed_at is not null "
+        "from analytics.stg_nationbuilder__signups where deleted_at is null)"
+    )
+    assert combinations == [(2**6,)]
+
+
+def test_simulator_sends_every_action_network_email_and_phone_status_pairing(
+    both: Loaded,
+) -> None:
+    pairings = both.query(
+        "select count(*) from (select distinct a.status, n.person_id is null, n.status "
+        "from analytics.int_action_network__email_addresses as a "
+        "left join analytics.int_action_network__phone_numbers as n using (person_id) "
+        "where a.is_primary)"
+    )
+    # subscribed, unsubscribed, bouncing, spam complaint, previous bounce; a phone subscribed,
+    # unsubscribed, bouncing, without a status, or no phone
+    assert pairings == [(5 * 5,)]
+
+
+def test_when_the_systems_disagree_the_one_that_said_no_wins_and_is_named(both: Loaded) -> None:
+    (counts,) = both.query(
+        "select count(*) filter (where nationbuilder_email = 'ok' and action_network_email <> 'ok'"
+        " and not can_email and email_blocked_by = 'action_network'),"
+        " count(*) filter (where action_network_email = 'ok' and nationbuilder_email <> 'ok'"
+        " and not can_email and email_blocked_by = 'nationbuilder'),"
+        " count(*) filter (where email_blocked_by = 'both' and not can_email)"
+        " from analytics.contactability"
+    )
+    assert all(count > 0 for count in counts), counts
+
+
+@pytest.mark.parametrize(
+    ("segment", "key"),
+    [
+        (
+            "petitioners_never_donated",
+            "people.nationbuilder_signup_id = segment.nationbuilder_signup_id",
+        ),
+        ("an_activists_not_in_nb", "people.primary_email = segment.email"),
+    ],
+)
+def test_saved_segments_leave_out_people_who_cannot_be_emailed(
+    both: Loaded, segment: str, key: str
+) -> None:
+    sql = (SEGMENTS_DIR / f"{segment}.sql").read_text(encoding="utf-8")
+    (counts,) = both.query(
+        f"with segment as ({sql}) select count(*), count(*) filter (where not c.can_email) "
+        "from segment join analytics.people as people on " + key + " "
+        "join analytics.contactability as c using (person_id)"
+    )
+    reached, unreachable = counts
+    assert reached > 0 and unreachable == 0
+
+
+def test_person_tags_per_system_and_tagged_people_match_truth(both: Loaded) -> None:
+    assert both.figures["person_tags"] == both.expected["person_tags"]
+    assert both.figures["tagged_people"] == both.expected["tagged_people"]
+
+
+def test_a_tag_named_in_both_systems_finds_people_tagged_in_either(both: Loaded) -> None:
+    found = both.query(
+        "select source, count(distinct person_id) from analytics.person_tags "
+        "where lower(tag) = 'volunteer 3' group by 1 order by 1"
+    )
+    assert [source for source, _ in found] == ["action_network", "nationbuilder"]
+
+
+def test_recurring_gifts_and_series_match_truth(both: Loaded) -> None:
+    assert both.figures["recurring"] == both.expected["recurring"]
+
+
+def test_recurring_series_are_active_lapsed_and_unreadable(both: Loaded) -> None:
+    by_status = both.figures["recurring"]["series_by_status"]
+    assert all(count > 0 for count in by_status.values()), by_status
+    assert both.figures["recurring"]["lapsed_monthly_donors"] > 0
+
+
 def test_every_action_and_donation_has_a_person(both: Loaded) -> None:
     with duckdb.connect(str(both.warehouse), read_only=True) as con:
         orphans = con.execute(
@@ -115,6 +218,12 @@ def test_every_action_and_donation_has_a_person(both: Loaded) -> None:
 def test_after_a_day_of_changes_marts_still_match_truth(after_mutation: Loaded) -> None:
     assert after_mutation.result.ok
     assert after_mutation.figures == after_mutation.expected
+
+
+def test_after_a_day_of_changes_contactability_still_matches_truth(
+    after_mutation: Loaded,
+) -> None:
+    assert contactability_matches_truth(after_mutation)
 
 
 def test_deleted_signups_and_donations_are_left_out(after_mutation: Loaded) -> None:

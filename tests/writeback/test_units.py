@@ -119,6 +119,10 @@ def marts(tmp_path: Path) -> Iterator[Path]:
         " ('a', 3, false, 5), ('b', 4, false, 4), ('c', 1, false, 1), ('d', 5, true, 6))"
         " as v(person_id, petitions_signed, has_donated, actions_count)"
     )
+    con.execute(
+        "create table analytics.contactability as select * from (values"
+        " ('a', true), ('b', true), ('c', true), ('d', true)) as v(person_id, can_email)"
+    )
     con.close()
     yield warehouse
 

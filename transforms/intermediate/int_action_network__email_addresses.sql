@@ -1,5 +1,5 @@
 -- Every email address of every Action Network person, one row each, in the API's order
--- (`position` from 0). JSON arrays are walked by an integer index, which DuckDB and PostgreSQL
+-- (`position` from 0), with its subscription `status` as the API spells it. JSON arrays are walked by an integer index, which DuckDB and PostgreSQL
 -- both spell the same way, so the model runs on either.
 --
 -- [checks]
@@ -16,6 +16,8 @@ addresses as (
         positions.position,
         action_network_people.email_addresses -> cast(positions.position as integer) ->> 'address'
             as address,
+        action_network_people.email_addresses -> cast(positions.position as integer) ->> 'status'
+            as status,
         coalesce(
             action_network_people.email_addresses -> cast(positions.position as integer)
             ->> 'primary' = 'true',

@@ -1,10 +1,10 @@
 -- Every live action of either system in one shape, named after what it was taken on, keyed to
 -- the person record that took it. Action Network donations are actions too (NationBuilder
--- donations live only in `donations`).
+-- donations live only in `donations`). `source_action_id` is the record's id in its own table.
 --
 -- [checks]
--- unique = ["action_id"]
--- not_null = ["action_id", "source", "action_type"]
+-- unique = ["action_id", ["source", "action_type", "account", "source_action_id"]]
+-- not_null = ["action_id", "source", "source_action_id", "action_type"]
 --
 -- [checks.row_count]
 -- "live rows of the seven action tables" = """
@@ -75,8 +75,9 @@ nationbuilder_events as (
 
 action_network_actions as (
     select
-        signatures.signature_id as action_id,
+        signatures.signature_id as source_action_id,
         'signature' as action_type,
+        signatures.account,
         signatures.person_id as person_record_key,
         signatures.petition_id as target_id,
         coalesce(petitions.title, petitions.internal_name) as action_name,
@@ -90,6 +91,7 @@ action_network_actions as (
     select
         attendances.attendance_id,
         'attendance',
+        attendances.account,
         attendances.person_id,
         attendances.event_id,
         coalesce(events.title, events.internal_name),
@@ -103,6 +105,7 @@ action_network_actions as (
     select
         submissions.submission_id,
         'submission',
+        submissions.account,
         submissions.person_id,
         submissions.form_id,
         coalesce(forms.title, forms.internal_name),
@@ -116,6 +119,7 @@ action_network_actions as (
     select
         outreaches.outreach_id,
         'outreach',
+        outreaches.account,
         outreaches.person_id,
         outreaches.advocacy_campaign_id,
         coalesce(advocacy_campaigns.title, advocacy_campaigns.internal_name),
@@ -130,6 +134,7 @@ action_network_actions as (
     select
         action_network_donations.donation_id,
         'donation',
+        action_network_donations.account,
         action_network_donations.person_id,
         action_network_donations.fundraising_page_id,
         coalesce(fundraising_pages.title, fundraising_pages.internal_name),
@@ -140,13 +145,12 @@ action_network_actions as (
     where action_network_donations.deleted_at is null
 ),
 
--- NationBuilder ids are per table and per nation, so the table and a named account go into the
--- key to keep it unique
+-- NationBuilder signup ids are per nation: a named account goes into the person's key
 nationbuilder_actions as (
     select
-        'nationbuilder:petition_signature:' || coalesce(nullif(petition_signatures.account, 'default') || ':', '')
-        || petition_signatures.petition_signature_id as action_id,
+        cast(petition_signatures.petition_signature_id as varchar) as source_action_id,
         'petition_signature' as action_type,
+        petition_signatures.account,
         'nationbuilder:' || coalesce(nullif(petition_signatures.account, 'default') || ':', '')
         || petition_signatures.signup_id as person_record_key,
         cast(petition_signatures.petition_id as varchar) as target_id,
@@ -161,9 +165,9 @@ nationbuilder_actions as (
     union all
 
     select
-        'nationbuilder:event_rsvp:' || coalesce(nullif(event_rsvps.account, 'default') || ':', '')
-        || event_rsvps.event_rsvp_id,
+        cast(event_rsvps.event_rsvp_id as varchar),
         'event_rsvp',
+        event_rsvps.account,
         'nationbuilder:' || coalesce(nullif(event_rsvps.account, 'default') || ':', '') || event_rsvps.signup_id,
         cast(event_rsvps.event_id as varchar),
         nationbuilder_events.venue_name,
@@ -177,9 +181,10 @@ nationbuilder_actions as (
 
 unioned as (
     select
-        action_id,
         'action_network' as source,
+        source_action_id,
         action_type,
+        account,
         person_record_key,
         target_id,
         action_name,
@@ -189,14 +194,33 @@ unioned as (
     union all
 
     select
-        action_id,
         'nationbuilder' as source,
+        source_action_id,
         action_type,
+        account,
         person_record_key,
         target_id,
         action_name,
         acted_at
     from nationbuilder_actions
+),
+
+-- An id is unique only within its table (two Action Network collections may hand out the same
+-- one) and its nation, so the key is source, action type, a named account and the id:
+-- `action_network:outreach:<uuid>`, `nationbuilder:petition_signature:north:7`.
+keyed as (
+    select
+        source || ':' || action_type || ':' || coalesce(nullif(account, 'default') || ':', '')
+        || replace(source_action_id, 'action_network:', '') as action_id,
+        source,
+        source_action_id,
+        action_type,
+        account,
+        person_record_key,
+        target_id,
+        action_name,
+        acted_at
+    from unioned
 )
 
-select * from unioned
+select * from keyed

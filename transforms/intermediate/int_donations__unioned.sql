@@ -1,7 +1,12 @@
 -- Every live donation of either system in one currency-aware shape, keyed to the person record
 -- that gave it. NationBuilder amounts are USD; Action Network's carry their own currency, else
 -- their fundraising page's. `donated_at` is when the money moved: NationBuilder's
--- `succeeded_at` when it has one, else when the donation was recorded.
+-- `succeeded_at` when it has one, else when the donation was recorded. Action Network marks
+-- recurring gifts and their period (lower-cased: 'monthly', 'weekly', 'every 3 months', ...);
+-- NationBuilder's API marks none (a donation's `pledge_id` is a promise to give, not a
+-- recurrence), so its `is_recurring` is null: not known. `donation_id` is
+-- `<source>:donation:[<account>:]<id>`, as the donation's `action_id` in `actions` (Action
+-- Network donations are actions too).
 --
 -- [checks]
 -- unique = ["donation_id"]
@@ -27,7 +32,8 @@ fundraising_pages as (
 
 from_nationbuilder as (
     select
-        'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || donation_id as donation_id,
+        'nationbuilder:donation:' || coalesce(nullif(account, 'default') || ':', '') || donation_id
+            as donation_id,
         'nationbuilder' as source,
         cast(donation_id as varchar) as source_donation_id,
         'nationbuilder:' || coalesce(nullif(account, 'default') || ':', '') || signup_id as person_record_key,
@@ -35,6 +41,7 @@ from_nationbuilder as (
         currency,
         status,
         cast(null as boolean) as is_recurring,
+        cast(null as varchar) as recurrence_period,
         payment_type_name,
         page_id,
         cast(null as varchar) as fundraising_page_id,
@@ -48,7 +55,9 @@ from_nationbuilder as (
 -- Action Network records a donation once it has gone through, so each one succeeded
 from_action_network as (
     select
-        action_network_donations.donation_id,
+        'action_network:donation:'
+        || coalesce(nullif(action_network_donations.account, 'default') || ':', '')
+        || replace(action_network_donations.donation_id, 'action_network:', '') as donation_id,
         'action_network' as source,
         action_network_donations.donation_id as source_donation_id,
         action_network_donations.person_id as person_record_key,
@@ -59,6 +68,10 @@ from_action_network as (
         ) as currency,
         'succeeded' as status,
         action_network_donations.is_recurring,
+        case
+            when action_network_donations.is_recurring
+                then lower(trim(action_network_donations.recurrence_period))
+        end as recurrence_period,
         cast(null as varchar) as payment_type_name,
         cast(null as bigint) as page_id,
         action_network_donations.fundraising_page_id,

@@ -1,23 +1,25 @@
 -- Per UTC day and source: new people (each person counted once, on the day and in the system
--- that first saw them), actions, and succeeded donations with their amounts.
+-- that first saw them), actions, and succeeded donations with their amounts. A record with no
+-- timestamp (a person, action or donation the API sent without `created_at`) has no day: it is
+-- left out here, so each count adds up to its mart's dated rows; the marts themselves keep it.
 --
 -- [checks]
 -- unique = [["activity_date", "source"]]
--- not_null = ["source", "new_people", "actions_count", "donations_count"]
+-- not_null = ["activity_date", "source", "new_people", "actions_count", "donations_count"]
 -- accepted_values = { source = ["nationbuilder", "action_network"] }
 --
 -- [checks.equal]
--- "new people add up to people" = [
+-- "new people add up to dated people" = [
 --     "(select coalesce(sum(new_people), 0) from daily_activity)",
---     "(select count(*) from people)",
+--     "(select count(*) from people where first_seen_at is not null)",
 -- ]
--- "actions add up" = [
+-- "actions add up to dated actions" = [
 --     "(select coalesce(sum(actions_count), 0) from daily_activity)",
---     "(select count(*) from actions)",
+--     "(select count(*) from actions where acted_at is not null)",
 -- ]
--- "donations add up" = [
+-- "donations add up to dated succeeded donations" = [
 --     "(select coalesce(sum(donations_count), 0) from daily_activity)",
---     "(select count(*) from donations where is_succeeded)",
+--     "(select count(*) from donations where is_succeeded and donated_at is not null)",
 -- ]
 
 with everyone as (
@@ -38,6 +40,7 @@ new_people as (
         first_seen_source as source,
         count(*) as new_people
     from everyone
+    where first_seen_at is not null
     group by 1, 2
 ),
 
@@ -47,6 +50,7 @@ daily_actions as (
         source,
         count(*) as actions_count
     from all_actions
+    where acted_at is not null
     group by 1, 2
 ),
 
@@ -58,7 +62,7 @@ currency_totals as (
         count(*) as donations_count,
         cast(sum(amount) as decimal(18, 2)) as total
     from all_donations
-    where is_succeeded
+    where is_succeeded and donated_at is not null
     group by 1, 2, 3
 ),
 
@@ -96,13 +100,13 @@ final as (
         daily_donations.donations_total_by_currency
     from days
     left join new_people
-        on new_people.activity_date is not distinct from days.activity_date
+        on new_people.activity_date = days.activity_date
         and new_people.source = days.source
     left join daily_actions
-        on daily_actions.activity_date is not distinct from days.activity_date
+        on daily_actions.activity_date = days.activity_date
         and daily_actions.source = days.source
     left join daily_donations
-        on daily_donations.activity_date is not distinct from days.activity_date
+        on daily_donations.activity_date = days.activity_date
         and daily_donations.source = days.source
 )
 

@@ -1,5 +1,6 @@
 -- Per person: actions by type, first and last action, donations (succeeded ones: count,
--- totals, first and last), lists, and how recently they were active as of the build. The table
+-- totals, first and last), lists, tags (`tags_count`: distinct names across both systems,
+-- ignoring case; and per system), and how recently they were active as of the build. The table
 -- to ask "signed 3+ petitions, never donated":
 --     select * from analytics.person_engagement where petitions_signed >= 3 and not has_donated
 -- `recency`: 'active_30d', 'active_90d', 'active_1y' (last action or donation that recent),
@@ -7,7 +8,9 @@
 --
 -- [checks]
 -- unique = ["person_id"]
--- not_null = ["person_id", "actions_count", "donations_count", "lists_count", "recency"]
+-- not_null = [
+--     "person_id", "actions_count", "donations_count", "lists_count", "tags_count", "recency",
+-- ]
 -- relationships = { person_id = "people.person_id" }
 --
 -- [checks.accepted_values]
@@ -26,6 +29,11 @@
 --     "(select coalesce(sum(actions_count), 0) from person_engagement)",
 --     "(select count(*) from actions where person_id is not null)",
 -- ]
+-- "tags add up" = [
+--     """(select coalesce(sum(nationbuilder_tags_count + action_network_tags_count), 0)
+--         from person_engagement)""",
+--     "(select count(*) from person_tags)",
+-- ]
 
 with everyone as (
     select * from people
@@ -41,6 +49,10 @@ all_donations as (
 
 memberships as (
     select * from list_memberships
+),
+
+tags as (
+    select * from person_tags
 ),
 
 action_counts as (
@@ -107,6 +119,16 @@ list_counts as (
     group by person_id
 ),
 
+tag_counts as (
+    select
+        person_id,
+        count(distinct lower(tag)) as tags_count,
+        count(*) filter (where source = 'nationbuilder') as nationbuilder_tags_count,
+        count(*) filter (where source = 'action_network') as action_network_tags_count
+    from tags
+    group by person_id
+),
+
 joined as (
     select
         everyone.person_id,
@@ -129,12 +151,16 @@ joined as (
         donation_totals.first_donated_at,
         donation_totals.last_donated_at,
         coalesce(list_counts.lists_count, 0) as lists_count,
+        coalesce(tag_counts.tags_count, 0) as tags_count,
+        coalesce(tag_counts.nationbuilder_tags_count, 0) as nationbuilder_tags_count,
+        coalesce(tag_counts.action_network_tags_count, 0) as action_network_tags_count,
         greatest(action_counts.last_action_at, donation_totals.last_donated_at) as last_active_at
     from everyone
     left join action_counts on action_counts.person_id = everyone.person_id
     left join donation_totals on donation_totals.person_id = everyone.person_id
     left join donation_currencies on donation_currencies.person_id = everyone.person_id
     left join list_counts on list_counts.person_id = everyone.person_id
+    left join tag_counts on tag_counts.person_id = everyone.person_id
 ),
 
 final as (

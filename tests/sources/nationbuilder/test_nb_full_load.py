@@ -35,9 +35,17 @@ from pipelines.extract import SourceRun
 from simulator.server import RunningSimulator
 from sources.nationbuilder import schemas
 from sources.nationbuilder.settings import COLLECTIONS
+from sources.tables import CONVERTERS, named_type
 from tests.support.simulator import reset_stats
 
 DECLARED = {spec.name: spec.columns for spec in COLLECTIONS} | {"lists": schemas.LISTS}
+# undeclared attributes by the type their name promises (sources.tables.named_type)
+DUCKDB_TYPES = {
+    "int": "BIGINT",
+    "ts": "TIMESTAMP WITH TIME ZONE",
+    "bool": "BOOLEAN",
+    "str": "VARCHAR",
+}
 
 
 @dataclass
@@ -242,14 +250,17 @@ def test_rsvp_signup_comes_from_the_relationship(first_load: FirstLoad) -> None:
     assert nulls == 0
 
 
-def test_undeclared_attributes_are_kept_as_text(first_load: FirstLoad) -> None:
-    """Whatever the API sends beyond the declared schema lands as a text column, nulls too."""
+def test_undeclared_attributes_are_kept_typed_by_their_names(first_load: FirstLoad) -> None:
+    """Whatever the API sends beyond the declared schema lands as a column, nulls too, typed as
+    its name promises (`*_count` integer, `*_at` timestamp, ...; text otherwise)."""
     page = nb_get(first_load.sim, "/api/v2/signups", {"page[size]": 5, "sort": "id"})
     sent = {key for record in page["data"] for key in record["attributes"]}
     undeclared = sorted(sent - set(schemas.SIGNUPS))
     assert undeclared, "the simulator renders attributes the schema does not declare"
     types = column_types(first_load.warehouse, "signups")
-    assert {name: types.get(name) for name in undeclared} == dict.fromkeys(undeclared, "VARCHAR")
+    assert {name: types.get(name) for name in undeclared} == {
+        name: DUCKDB_TYPES[named_type(name)] for name in undeclared
+    }
     record = page["data"][0]
     select = ", ".join(f'"{name}"' for name in undeclared)
     stored = query(
@@ -257,8 +268,8 @@ def test_undeclared_attributes_are_kept_as_text(first_load: FirstLoad) -> None:
         f"select {select} from {SCHEMA}.signups where id = ?",
         [int(record["id"])],
     )[0]
-    sent_values = [record["attributes"][name] for name in undeclared]
-    assert list(stored) == [None if v is None else str(v) for v in sent_values]
+    sent_values = [CONVERTERS[named_type(name)](record["attributes"][name]) for name in undeclared]
+    assert list(stored) == sent_values
 
 
 def test_cursors_saved_at_the_newest_row(first_load: FirstLoad) -> None:
