@@ -29,7 +29,7 @@ from sources.action_network.settings import (
 )
 from sources.http import CredentialRegistry, Credentials, SharedClient
 from sources.spec import Setting, SourceSpec
-from sources.tables import dlt_hints
+from sources.tables import dlt_hints, in_batches
 
 __all__ = ["SPEC", "action_network_source"]
 
@@ -47,7 +47,7 @@ def people_resource(fetcher: Fetcher, overlap_seconds: int) -> DltResource:
     async def pages() -> AsyncIterator[pa.Table]:
         cursor = Cursor(dlt.current.resource_state(PEOPLE.name), overlap_seconds)
         async with fetcher.open():
-            async for table in fetcher.tables(PEOPLE, person_row, cursor=cursor):
+            async for table in in_batches(fetcher.tables(PEOPLE, person_row, cursor=cursor)):
                 yield table
         cursor.save()
 
@@ -92,7 +92,7 @@ def nested_resource(fetcher: Fetcher, spec: Nested, overlap_seconds: int) -> Dlt
                 parent_ids.extend(table["id"].to_pylist())
                 yield dlt.mark.with_table_name(table, parent.name)
             jobs = [lambda pid=pid: children(pid, cursor) for pid in parent_ids]
-            async for table in interleave(jobs, fetcher.concurrency):
+            async for table in in_batches(interleave(jobs, fetcher.concurrency)):
                 yield table
         if cursor is not None:
             cursor.save()
@@ -148,14 +148,8 @@ def action_network_source(
     Pass the run's `registry` to read the request counters afterwards. `read_timeout` is how
     long a response may stall before the request is retried.
     """
-    # The token bucket alone sets the pace; more slots than listings read ahead keep one
-    # collection's slow deep pages from holding every connection while the others wait.
     settings = action_network_settings(
-        base_url,
-        api_key,
-        rate=rate_per_second,
-        max_in_flight=concurrency * 4,
-        read_timeout=read_timeout,
+        base_url, api_key, rate=rate_per_second, read_timeout=read_timeout
     )
     fetcher = Fetcher(SharedClient((registry or CredentialRegistry()).get(settings)), concurrency)
     return [

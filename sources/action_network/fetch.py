@@ -91,7 +91,6 @@ class Fetcher:
                 params,
                 embedded_key=collection.embedded_key,
                 per_page=PER_PAGE,
-                concurrency=self.concurrency,
                 resource=collection.name,
             )
             try:

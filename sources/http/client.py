@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -126,6 +127,10 @@ class ApiClient:
     def stats(self) -> ApiStats:
         return self.credential.stats
 
+    def pages_ahead(self) -> int:
+        """How many pages a paginator should have asked for at once (see inflight.py)."""
+        return self.credential.in_flight.value()
+
     async def __aenter__(self) -> ApiClient:
         return self
 
@@ -235,6 +240,7 @@ class ApiClient:
         async with slots:
             permit = await self.limiter.acquire()
             self.stats.on_request(call.resource, permit.waited)
+            sent = time.monotonic()
             try:
                 # Redirects are not followed: aiohttp would forward OSDI-API-Token to any host.
                 async with session.request(
@@ -242,6 +248,7 @@ class ApiClient:
                 ) as response:
                     body = await response.read()
                     reply = _Reply(response.status, response.reason or "", body, response.headers)
+                self.credential.in_flight.observe(time.monotonic() - sent)
             except Exception as exc:
                 raise self._transport_error(call, exc) from exc
             finally:
@@ -305,6 +312,8 @@ class ApiClient:
                 "delay_s": round(delay, 2),
             },
         )
+        if failure.status == 429 or failure.kind == "timeout":
+            self.credential.in_flight.shrink()
         if failure.status == 429:
             # The budget belongs to the credential, not this task: hold back every sender.
             self.limiter.pause_for(delay)

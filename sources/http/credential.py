@@ -1,6 +1,7 @@
 """What one API credential shares across every task, loop and thread that uses it.
 
-A credential has one rate budget at the server, so its limiter is shared; its counters feed the
+A credential has one rate budget at the server, so its limiter is shared, and so is the number
+of requests to keep in flight to use that budget (measured from its answers); its counters feed the
 run summary; its auth headers change when a token is refreshed. Everything tied to an event loop
 (the aiohttp session, locks) belongs to the client that loop opens, never to the credential.
 """
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sources.http.inflight import InFlightTarget
 from sources.http.limiter import TokenBucket
 from sources.http.settings import ApiSettings
 from sources.http.stats import ApiStats
@@ -28,6 +30,7 @@ class Credential:
         # How clients of this credential open their aiohttp session (tests record requests).
         self.session_factory = session_factory
         self.limiter = TokenBucket(settings.rate, settings.burst, margin=settings.window_margin)
+        self.in_flight = InFlightTarget(settings.rate, high=settings.max_in_flight)
         self.stats = ApiStats(settings.api)
         self._lock = threading.Lock()
         self._headers = dict(settings.headers)

@@ -17,6 +17,8 @@ from sources.http.errors import MalformedPageError, PaginationLoopError, redact_
 
 Page = dict[str, Any]
 FetchPage = Callable[[int], Awaitable[Page]]
+# Pages to have asked for at once: a number, or asked of the client each time (None).
+Window = Callable[[], int]
 
 NB_V2_MAX_PAGE_SIZE = 100
 NB_V1_MAX_LIMIT = 100
@@ -47,8 +49,10 @@ class _PageGuard:
         return value
 
     def accept(self, number: int, records: list[Any], resource: str | None) -> None:
-        """Counts a page's records once it is known to be new."""
-        signature = hashlib.blake2b(orjson.dumps(records), digest_size=16).digest()
+        """Counts a page's records once it is known to be new: a page that begins and ends with
+        the records another began and ended with, and holds as many, is that page again."""
+        ends = orjson.dumps([records[0], records[-1], len(records)])
+        signature = hashlib.blake2b(ends, digest_size=16).digest()
         if signature in self._signatures:
             problem = "same records as an earlier page"
             raise PaginationLoopError(self._api, self._path, number, problem)
@@ -63,11 +67,11 @@ class _PageGuard:
 
 
 async def _in_order(
-    fetch: FetchPage, first: int, known_last: int | None, concurrency: int
+    fetch: FetchPage, first: int, known_last: int | None, window: Window
 ) -> AsyncGenerator[tuple[int, Page], None]:
     """Fetches numbered pages ahead of the consumer and hands them over in page order.
 
-    Up to `concurrency` pages are in flight while the total is unknown or the page is within
+    Up to `window()` pages are in flight while the total is unknown or the page is within
     `known_last`; past a known end pages are probed one at a time, because the next one is most
     likely the empty page that ends the collection. Pages still in flight when the consumer stops
     (at the first empty page) are cancelled and never yielded.
@@ -76,7 +80,7 @@ async def _in_order(
     scheduled = number = first
     try:
         while True:
-            while scheduled - number < _window(scheduled, known_last, concurrency):
+            while scheduled - number < _window(scheduled, known_last, window()):
                 tasks[scheduled] = asyncio.ensure_future(fetch(scheduled))
                 scheduled += 1
             yield number, await tasks.pop(number)
@@ -87,7 +91,9 @@ async def _in_order(
         await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
-def _require_range(name: str, value: int, high: int | None = None) -> None:
+def _require_range(name: str, value: int | None, high: int | None = None) -> None:
+    if value is None:
+        return
     if value < 1 or (high is not None and value > high):
         allowed = f"1..{high}" if high is not None else ">= 1"
         raise ValueError(f"{name} must be {allowed}, got {value}")
@@ -97,12 +103,19 @@ def _window(page: int, known_last: int | None, concurrency: int) -> int:
     return concurrency if known_last is None or page <= known_last else 1
 
 
+def _pages_ahead(client: ApiClient, concurrency: int | None) -> Window:
+    """A fixed window, or the client's measured one when none is given."""
+    if concurrency is None:
+        return client.pages_ahead
+    return lambda: concurrency
+
+
 async def iter_nb_v2_pages(
     client: ApiClient,
     path: str,
     params: Params | None = None,
     page_size: int = NB_V2_MAX_PAGE_SIZE,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     resource: str | None = None,
 ) -> AsyncGenerator[Page, None]:
     """Yields the non-empty pages of an NB v2 index endpoint, in page order.
@@ -116,7 +129,8 @@ async def iter_nb_v2_pages(
 
     `links.next` is present on every page that has data, even when the next page is empty, so
     the documented end is an empty `data`. Page 1 asks for the total count; pages 2..N are then
-    fetched `concurrency` at a time, and N+1, N+2, ... one by one until the empty page (rows may
+    fetched `concurrency` at a time (by default as many as the client's measured latency needs
+    to keep the rate limit busy), and N+1, N+2, ... one by one until the empty page (rows may
     be added while paging). Pages are yielded in order, so a failure never leaves a gap behind
     pages already handed over.
 
@@ -164,8 +178,10 @@ async def iter_nb_v2_pages(
         return
     guard.accept(1, first["data"], resource)
     yield first
-    known_last = None if total is None else math.ceil(total / page_size)
-    async with aclosing(_in_order(fetch, 2, known_last, concurrency)) as pages:
+    # The empty page after the counted ones ends the walk: it is asked for with them.
+    known_last = None if total is None else math.ceil(total / page_size) + 1
+    window = _pages_ahead(client, concurrency)
+    async with aclosing(_in_order(fetch, 2, known_last, window)) as pages:
         async for number, page in pages:
             if not page["data"]:
                 await check_end(number, page, total)
@@ -230,7 +246,7 @@ async def iter_hal_pages(
     path: str,
     params: Params | None,
     embedded_key: str,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     resource: str | None = None,
     *,
     per_page: int = HAL_MAX_PER_PAGE,
@@ -251,8 +267,9 @@ async def iter_hal_pages(
     attendances are `osdi:attendance` in `_links` but `osdi:attendances` in `_embedded`).
     Pages are requested by `page=` number, never by following `next`, so a next link naming
     another host is never fetched. With `total_pages`, pages 2..total_pages are fetched
-    `concurrency` at a time and total_pages+1 only if the last page still links `next`; without
-    it (AN `people`, which links `next` even from its last page) a window of `concurrency` pages
+    `concurrency` at a time (by default as the client's measured latency needs) and
+    total_pages+1 only if the last page still links `next`; without it (AN `people`, which
+    links `next` even from its last page) a window of that many pages
     is read ahead and the first empty page ends the collection.
     """
     _require_range("per_page", per_page, HAL_MAX_PER_PAGE)
@@ -288,7 +305,8 @@ async def iter_hal_pages(
     yield first
     if not _has_next(first):
         return
-    async with aclosing(_in_order(fetch, 2, _total_pages(first), concurrency)) as pages:
+    window = _pages_ahead(client, concurrency)
+    async with aclosing(_in_order(fetch, 2, _total_pages(first), window)) as pages:
         async for number, page in pages:
             found = _hal_records(guard, number, page, embedded_key)
             if not found:

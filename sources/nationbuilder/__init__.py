@@ -36,13 +36,14 @@ from sources.nationbuilder.deletions import DELETED_RECORDS, DeletionSweep, Swee
 from sources.nationbuilder.records import TableBuilder
 from sources.nationbuilder.settings import (
     COLLECTIONS,
+    LIST_READS,
     OVERLAP_SECONDS,
     PAGE_SIZE,
     V1_PAGE_LIMIT,
     Collection,
 )
 from sources.spec import KnownTable, Setting, SourceSpec
-from sources.tables import RecordError, dlt_hints
+from sources.tables import RecordError, dlt_hints, in_batches
 
 __all__ = ["SPEC", "nationbuilder_source"]
 
@@ -92,7 +93,7 @@ async def _typed_pages(
     path: str,
     params: dict[str, Any],
     builder: TableBuilder,
-    concurrency: int,
+    concurrency: int | None,
 ) -> AsyncIterator[pa.Table]:
     """Pages of a v2 index as tables; conversion runs in a worker thread, off dlt's event loop."""
     number = 0
@@ -111,7 +112,7 @@ async def _typed_pages(
 def collection_resource(
     spec: Collection,
     shared: SharedClient,
-    concurrency: int,
+    concurrency: int | None,
     overlap: timedelta,
     known: pa.Table | None,
     sweeps: Sweeps,
@@ -131,7 +132,7 @@ def collection_resource(
         seen: list[int] = []
         async with shared.open() as client:
             pages = _typed_pages(client, spec.name, spec.path, params, builder, concurrency)
-            async for table in pages:
+            async for table in in_batches(pages):
                 if spec.cursor:
                     newest = _newest(newest, table, spec.cursor)
                 if saved:
@@ -157,7 +158,7 @@ def collection_resource(
 def lists_resources(
     shared: SharedClient,
     api_version: str,
-    concurrency: int,
+    concurrency: int | None,
     known_pairs: pa.Table | None,
     sweeps: Sweeps,
 ) -> tuple[DltResource, DltResource]:
@@ -272,7 +273,7 @@ def lists_resources(
             if len(held.get(row["id"], ())) != row["signups_count"]
             or seen_versions.get(str(row["id"])) != str(row["updated_at"])
         ]
-        gate = asyncio.Semaphore(concurrency)
+        gate = asyncio.Semaphore(concurrency or LIST_READS)
 
         async def read(client: ApiClient, list_id: int) -> tuple[int, list[int]]:
             async with gate:
@@ -324,8 +325,8 @@ def nationbuilder_source(
     refresh_token: TSecretStrValue | None = None,
     lists_api: str = "v2",
     rate_per_second: float = 25.0,
-    burst: int = 5,
-    concurrency: int = 4,
+    burst: int = 50,
+    concurrency: int | None = None,
     overlap_seconds: int = OVERLAP_SECONDS,
     token_cache: str | None = None,
     read_timeout: float = 30.0,
@@ -351,7 +352,6 @@ def nationbuilder_source(
         token_cache=Path(token_cache) if token_cache else None,
         rate=rate_per_second,
         burst=burst,
-        max_in_flight=max(concurrency * 4, 8),
         read_timeout=read_timeout,
     )
     shared = SharedClient((registry or CredentialRegistry()).get(settings))

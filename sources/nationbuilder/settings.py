@@ -8,6 +8,7 @@ from sources.nationbuilder import schemas
 
 PAGE_SIZE = 100  # v2 maximum; larger values are clamped by the API
 V1_PAGE_LIMIT = 100
+LIST_READS = 4  # lists whose members are read at once (each one a paged walk of its own)
 OVERLAP_SECONDS = 3600  # re-read this much before the saved cursor: late commits, clock skew
 
 
