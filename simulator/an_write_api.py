@@ -1,8 +1,8 @@
 """Action Network write routes: the person signup helper, tags, and taggings (create, delete).
 
 The rules, as the simulator keeps them:
-- `POST /people` (the person signup helper) matches an existing person by any of the posted
-  email addresses (trimmed, ignoring case), else by a posted phone number (its digits); it
+- `POST /people` (the person signup helper) matches an existing person by the posted email
+  addresses (trimmed, ignoring case), or, when it posts none, by the phone number (its digits); it
   updates that person or creates one, applies `add_tags` (names of tags the group has, matched
   ignoring case; others are ignored, as OSDI's helper takes "previously created tags") and
   `remove_tags`, and answers with the person. A posted name or postal field replaces the one
@@ -74,13 +74,10 @@ def contact_entries(person: dict[str, Any], key: str, value_key: str) -> list[di
 
 
 def find_person(store: Store, emails: list[str], phones: list[str]) -> dict[str, Any] | None:
-    """The first person holding one of the addresses, else one of the numbers."""
-    for kind, wanted in (("email", set(emails)), ("phone", set(phones))):
-        if wanted:
-            for person in store.group.people.values():
-                if contact_keys(person, kind) & wanted:
-                    return person
-    return None
+    """The first person holding one of the addresses; without any, one of the numbers."""
+    kind, wanted = ("email", set(emails)) if emails else ("phone", set(phones))
+    people = store.group.people.values()
+    return next((person for person in people if contact_keys(person, kind) & wanted), None)
 
 
 def new_person(store: Store) -> dict[str, Any]:

@@ -97,15 +97,18 @@ def test_helper_matches_by_email_and_sets_a_status_only_when_given(sim: RunningS
     assert status == "unsubscribed"
 
 
-def test_helper_matches_by_phone_when_no_email_is_posted(sim: RunningSimulator) -> None:
+def test_helper_matches_by_phone_only_when_no_email_is_posted(sim: RunningSimulator) -> None:
     first = signup(sim, {"phone_numbers": [{"number": "15035550111", "status": "subscribed"}]})
     before = people_count(sim)
-    again = signup(sim, {"family_name": "Okafor", "phone_numbers": [{"number": "+1 503-555-0111"}]})
+    number = {"phone_numbers": [{"number": "+1 503-555-0111"}]}
+    again = signup(sim, {"family_name": "Okafor", **number})
     assert an_id(again) == an_id(first) and people_count(sim) == before
     found = an_get(sim, "/people", {"filter": "phone_number eq '15035550111'"}).json()
     (record,) = found["_embedded"]["osdi:people"]
     assert record["family_name"] == "Okafor"
     assert record["phone_numbers"][0]["status"] == "subscribed"
+    with_email = {"email_addresses": [{"address": "hal@new.example"}], **number}
+    assert an_id(signup(sim, with_email)) != an_id(first), "a posted email is the only key"
 
 
 def test_helper_adds_and_removes_tags_the_group_has(sim: RunningSimulator) -> None:
