@@ -26,6 +26,8 @@ SINGULAR = {
 NAMESPACE = {"campaigns": "action_network"}
 CLAUSE_RE = re.compile(r"^\s*(\w+)\s+(eq|gt|lt)\s+'([^']*)'\s*$")
 TOP_LEVEL = ("people", *PARENTS, *STANDALONE)
+# People are found by any of their addresses or numbers (how the signup helper matches them).
+CONTACT_FILTERS = {"email_address": "email", "phone_number": "phone"}
 
 
 class BadFilter(Exception):
@@ -36,6 +38,28 @@ def an_error(status: int, message: str) -> web.Response:
     return web.Response(
         status=status, body=orjson.dumps({"error": message}), content_type="application/hal+json"
     )
+
+
+def api_base(request: web.Request) -> str:
+    """The API's root URL as this request reached it: what links and hrefs are built from."""
+    return f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
+
+
+def email_key(address: Any) -> str:
+    """An address as the API compares it: trimmed, ignoring case."""
+    return str(address or "").strip().lower()
+
+
+def phone_key(number: Any) -> str:
+    """A phone number as the API compares it: its digits."""
+    return "".join(ch for ch in str(number or "") if ch.isdigit())
+
+
+def contact_keys(person: dict[str, Any], kind: str) -> set[str]:
+    """A person's addresses (`email`) or numbers (`phone`), as the API compares them."""
+    if kind == "email":
+        return {email_key(e.get("address")) for e in person["email_addresses"]} - {""}
+    return {phone_key(p.get("number")) for p in person["phone_numbers"]} - {""}
 
 
 def iso(epoch: int) -> str:
@@ -51,7 +75,9 @@ def time_names(store: Store) -> tuple[str, str]:
     )
 
 
-def parse_filter(store: Store, raw: str | None) -> list[tuple[str, str, Any]]:
+def parse_filter(
+    store: Store, raw: str | None, collection: str = "people"
+) -> list[tuple[str, str, Any]]:
     if raw is None:
         return []
     created, modified = time_names(store)
@@ -70,6 +96,9 @@ def parse_filter(store: Store, raw: str | None) -> list[tuple[str, str, Any]]:
             clauses.append(("created" if field == created else "modified", op, when))
         elif field == "identifier" and op == "eq":
             clauses.append(("id", op, value.removeprefix("action_network:")))
+        elif field in CONTACT_FILTERS and op == "eq" and collection == "people":
+            kind = CONTACT_FILTERS[field]
+            clauses.append((kind, op, email_key(value) if kind == "email" else phone_key(value)))
         else:
             raise BadFilter(f"Invalid filter field: {field}")
     return clauses
@@ -77,6 +106,10 @@ def parse_filter(store: Store, raw: str | None) -> list[tuple[str, str, Any]]:
 
 def keep(row: dict[str, Any], clauses: list[tuple[str, str, Any]]) -> bool:
     for field, op, value in clauses:
+        if field in CONTACT_FILTERS.values():
+            if value not in contact_keys(row, field):
+                return False
+            continue
         have = row[field]
         if not (
             (op == "eq" and have == value)
@@ -154,14 +187,14 @@ def collection_page(
     request: web.Request, store: Store, collection: str, key: Any, source: list[dict[str, Any]]
 ) -> web.Response:
     try:
-        clauses = parse_filter(store, request.query.get("filter"))
+        clauses = parse_filter(store, request.query.get("filter"), collection)
         page = max(1, int(request.query.get("page", 1)))
         per_page = max(1, min(25, int(request.query.get("per_page", 25))))
     except (BadFilter, ValueError) as exc:
         return an_error(400, str(exc))
     rows = store.view((key, tuple(clauses)), lambda: [r for r in source if keep(r, clauses)])
     chunk = rows[(page - 1) * per_page : page * per_page]
-    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
+    base = api_base(request)
     url = f"{base}{request.path.removeprefix(request.app[PREFIX] + '/api/v2')}"
 
     def href(n: int) -> str:
@@ -191,7 +224,7 @@ def collection_page(
 
 
 async def entry_point(request: web.Request) -> web.Response:
-    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
+    base = api_base(request)
     links = {embedded_key(c): {"href": f"{base}/{c}"} for c in TOP_LEVEL}
     links["self"] = {"href": f"{base}/"}
     return web.json_response({"motd": "Welcome to the Action Network simulator", "_links": links})
@@ -233,15 +266,19 @@ async def show(request: web.Request) -> web.Response:
     row = store.group.collection(collection).get(record_id) if known else None
     if row is None:
         return an_error(404, "Not found")
-    base = f"{request.scheme}://{request.host}{request.app[PREFIX]}/api/v2"
     return web.Response(
-        body=orjson.dumps(render(store, base, collection, row)), content_type="application/hal+json"
+        body=orjson.dumps(render(store, api_base(request), collection, row)),
+        content_type="application/hal+json",
     )
 
 
 def add_routes(app: web.Application) -> None:
+    # Imported here: the write routes reuse this module's rendering, so it must be loaded first.
+    from simulator.an_write_api import add_write_routes
+
     app.router.add_get("/api/v2/", entry_point)
     app.router.add_get("/api/v2", entry_point)
     app.router.add_get("/api/v2/{collection}", top_level)
     app.router.add_get("/api/v2/{collection}/{record_id}", show)
     app.router.add_get("/api/v2/{parent}/{parent_id}/{action}", nested)
+    add_write_routes(app)

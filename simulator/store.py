@@ -299,6 +299,8 @@ class Store:
         ):
             uuids = sorted(f"action_network:{record_id}" for record_id in group.collection(name))
             an[name] = {"count": len(uuids), "ids": uuids}
+        an["people"]["records"] = [person_truth(row) for row in group.people.values()]
+        an["tags"]["members"] = self._tag_members()
         by_currency: dict[str, int] = {}
         for donation in group.collection("donations").values():
             currency = donation["currency"].upper()
@@ -306,6 +308,14 @@ class Store:
         an["donations"]["sum_cents"] = sum(by_currency.values())
         an["donations"]["sum_cents_by_currency"] = by_currency
         return {"nationbuilder": nb, "action_network": an, "analytics": self._analytics_truth()}
+
+    def _tag_members(self) -> dict[str, list[str]]:
+        """Each Action Network tag's name and the people it tags (what a write-back test reads)."""
+        tags = self.group.collection("tags")
+        members: dict[str, list[str]] = {tag["name"]: [] for tag in tags.values()}
+        for row in self.group.collection("taggings").values():
+            members[tags[row["tags"]]["name"]].append(f"action_network:{row['person_id']}")
+        return {name: sorted(people) for name, people in members.items()}
 
     def _analytics_truth(self) -> dict[str, Any]:
         """People matched across systems by normalized email (connected components), what each
@@ -449,6 +459,23 @@ class Store:
             "monthly_donors": len(monthly["donors"]),
             "lapsed_monthly_donors": len(monthly["lapsed"]),
         }
+
+
+def person_truth(row: dict[str, Any]) -> dict[str, Any]:
+    """An Action Network person as a test checks it: names, addresses, numbers and statuses."""
+    return {
+        "id": f"action_network:{row['id']}",
+        "given_name": row["given_name"],
+        "family_name": row["family_name"],
+        "email_addresses": [
+            {"address": e["address"], "status": e.get("status"), "primary": e.get("primary")}
+            for e in row["email_addresses"]
+        ],
+        "phone_numbers": [
+            {"number": p.get("number"), "status": p.get("status")} for p in row["phone_numbers"]
+        ],
+        "postal_addresses": row["postal_addresses"],
+    }
 
 
 def cents_to_amount(cents: int) -> str:

@@ -1,4 +1,5 @@
-"""`civic-etl push-list` and `civic-etl import-people`: options, one summary, exit codes."""
+"""The write-back commands (`push-list`, `import-people`, `an-tag`, `an-upsert-people`):
+options, one summary, exit codes."""
 
 from __future__ import annotations
 
@@ -7,28 +8,38 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from pipelines.options import add_warehouse_options
 from sources.http import ApiError
 from warehouse.location import resolve
 from warehouse.lock import RunLocked
+from writeback.an_people import upsert_people
+from writeback.an_tags import ID_COLUMN, tag_people
 from writeback.imports import (
     POLL_INTERVAL_SECONDS,
     TIMEOUT_SECONDS,
-    ImportResult,
     import_people,
 )
-from writeback.lists import PushResult, push_list
+from writeback.lists import push_list
 from writeback.nationbuilder import MAX_IDS_PER_REQUEST, MAX_IMPORT_BYTES, ImportTimeout
 from writeback.segment import WritebackError
 
 QUERY_HELP = "one SELECT to run on the warehouse, or the name of a saved segment"
 
 
+class Summary(Protocol):
+    """What every write-back returns: a paragraph for people, a dict for schedulers."""
+
+    def render(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
 def add_writeback_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """Registers `push-list` and `import-people`; each sets `func`, which returns an exit code."""
+    """Registers the write-back commands; each sets `func`, which returns an exit code."""
     push = subparsers.add_parser(
         "push-list",
         help="make a NationBuilder list hold exactly a segment's people (adds, removes, tags)",
@@ -98,6 +109,45 @@ def add_writeback_commands(
     )
     add_common_options(people)
     people.set_defaults(func=run_import_people)
+    add_action_network_commands(subparsers)
+
+
+def add_action_network_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    tag = subparsers.add_parser(
+        "an-tag", help="make an Action Network tag hold exactly a segment's people"
+    )
+    tag.add_argument("--tag", required=True, metavar="NAME", help="the tag; created if new")
+    tag.add_argument(
+        "--query",
+        required=True,
+        metavar="SQL_OR_SEGMENT",
+        help=f"{QUERY_HELP}; names people by {ID_COLUMN} (action_network:<uuid>), or by"
+        " email / primary_email where that is null (looked up in Action Network)",
+    )
+    tag.add_argument(
+        "--remove-others",
+        action="store_true",
+        help="untag the people the tag holds who are not in the segment (default: keep them)",
+    )
+    add_common_options(tag)
+    tag.set_defaults(func=run_an_tag)
+
+    upsert = subparsers.add_parser(
+        "an-upsert-people",
+        help="create or update Action Network people from a query's rows (by email, or phone)",
+    )
+    upsert.add_argument(
+        "--query",
+        required=True,
+        metavar="SQL_OR_SEGMENT",
+        help=f"{QUERY_HELP}; columns email or primary_email, mobile_number or phone_number,"
+        " first_name, last_name, address_lines, locality, region, postal_code, country, and"
+        " person_id (whose analytics.contactability decides who is subscribed)",
+    )
+    add_common_options(upsert)
+    upsert.set_defaults(func=run_an_upsert_people)
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -146,10 +196,30 @@ def run_import_people(args: argparse.Namespace) -> int:
     )
 
 
-def run(
-    args: argparse.Namespace, command: str, action: Callable[[Path], PushResult | ImportResult]
-) -> int:
-    """0 done; 1 NationBuilder failed (rerunning is safe); 2 fix the command or config; 3 locked."""
+def run_an_tag(args: argparse.Namespace) -> int:
+    return run(
+        args,
+        "an-tag",
+        lambda warehouse: tag_people(
+            warehouse,
+            args.tag,
+            args.query,
+            remove_others=args.remove_others,
+            dry_run=args.dry_run,
+        ),
+    )
+
+
+def run_an_upsert_people(args: argparse.Namespace) -> int:
+    return run(
+        args,
+        "an-upsert-people",
+        lambda warehouse: upsert_people(warehouse, args.query, dry_run=args.dry_run),
+    )
+
+
+def run(args: argparse.Namespace, command: str, action: Callable[[Path], Summary]) -> int:
+    """0 done; 1 the API failed (rerunning is safe); 2 fix the command or config; 3 locked."""
     try:
         result = action(resolve(args.warehouse))
     except WritebackError as exc:

@@ -113,6 +113,21 @@ def an_get(
     return request(with_params(an_url(sim, path), params), headers=headers, timeout=timeout)
 
 
+def an_send(
+    sim: RunningSimulator,
+    method: str,
+    path: str,
+    body: Any = None,
+    key: str | None = AN_KEY,
+) -> Reply:
+    """A write to the Action Network API (POST, PUT, DELETE), JSON in and out."""
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["OSDI-API-Token"] = key
+    data = None if body is None else json.dumps(body).encode()
+    return request(an_url(sim, path), method=method, headers=headers, data=data)
+
+
 # ---- the control routes ----------------------------------------------------------------------
 def control(sim: RunningSimulator | str, path: str, payload: Any = None) -> Any:
     """GET (no payload) or POST JSON to a `/_sim/...` control route; returns the JSON answer."""
@@ -131,6 +146,22 @@ def truth(sim: RunningSimulator) -> dict[str, Any]:
     """What the simulated accounts hold right now: ids, counts, sums, the marts' answers."""
     result: dict[str, Any] = control(sim, "/_sim/truth")
     return result
+
+
+def an_people_by_email(sim: RunningSimulator) -> dict[str, dict[str, Any]]:
+    """The group's people by each of their addresses (trimmed, lower case), from the truth."""
+    records = truth(sim)["action_network"]["people"]["records"]
+    return {
+        email["address"].strip().lower(): record
+        for record in records
+        for email in record["email_addresses"]
+    }
+
+
+def an_tag_members(sim: RunningSimulator, tag: str) -> set[str] | None:
+    """Who carries the tag (`action_network:<uuid>` ids), or None when the group has no such tag."""
+    members = truth(sim)["action_network"]["tags"]["members"]
+    return set(members[tag]) if tag in members else None
 
 
 def stats(sim: RunningSimulator) -> dict[str, dict[str, Any]]:

@@ -43,6 +43,14 @@ def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tu
         return con.execute(sql, params or []).fetchall()
 
 
+def records(warehouse: Path, sql: str) -> list[dict[str, Any]]:
+    """A query's rows as dicts keyed by column name."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cursor = con.execute(sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def execute(warehouse: Path, sql: str) -> None:
     """A statement that changes the warehouse (a test setting up a broken state)."""
     with duckdb.connect(str(warehouse)) as con:

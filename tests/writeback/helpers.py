@@ -1,8 +1,9 @@
-"""Shared by the write-back tests: a small nation, a warehouse made by the test, sim read-backs."""
+"""Shared by the write-back tests: a small nation and group, a warehouse made by the test, sim
+read-backs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import duckdb
 
 from simulator.server import RunningSimulator
 from tests.support.simulator import nb_get, stats, truth
-from writeback import NbConnection
+from writeback import AnConnection, NbConnection
 
 SIZES = {"nb_signups": 120, "nb_donations": 30, "nb_lists": 3, "an_people": 30, "an_actions": 60}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -21,12 +22,46 @@ def connection(sim: RunningSimulator, tmp_path: Path) -> NbConnection:
     return NbConnection(sim.nationbuilder_url, sim.config.nb_token, token_cache=tmp_path / "t.json")
 
 
+def an_connection(sim: RunningSimulator, rate: float = 500.0) -> AnConnection:
+    """The simulator's group; faster than Action Network's 4/s unless a test asks for that."""
+    return AnConnection(sim.config.an_keys[0], sim.action_network_url, rate)
+
+
 def make_warehouse(path: Path, *statements: str) -> Path:
     """A DuckDB file holding whatever tables the test's segment reads."""
     with duckdb.connect(str(path)) as con:
         for statement in statements:
             con.execute(statement)
     return path
+
+
+def rows_table(
+    path: Path, table: str, columns: Mapping[str, str], rows: Iterable[Sequence[Any]]
+) -> Path:
+    """(Re)creates `table` (`schema.table` makes the schema too) with typed columns and rows."""
+    with duckdb.connect(str(path)) as con:
+        if "." in table:
+            con.execute(f"create schema if not exists {table.split('.')[0]}")
+        typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        con.execute(f"create or replace table {table} ({typed})")
+        values = [tuple(row) for row in rows]
+        if values:
+            marks = ", ".join("?" * len(columns))
+            con.executemany(f"insert into {table} values ({marks})", values)
+    return path
+
+
+def contactability_table(path: Path, verdicts: Mapping[str, tuple[bool, bool]]) -> Path:
+    """`analytics.contactability` with (can_email, can_text) for these person_ids."""
+    columns = {"person_id": "varchar", "can_email": "boolean", "can_text": "boolean"}
+    rows = [(pid, email, text) for pid, (email, text) in verdicts.items()]
+    return rows_table(path, "analytics.contactability", columns, rows)
+
+
+def an_people(sim: RunningSimulator) -> list[dict[str, Any]]:
+    """The group's people as the truth lists them (id, names, addresses, numbers, statuses)."""
+    records: list[dict[str, Any]] = truth(sim)["action_network"]["people"]["records"]
+    return records
 
 
 def segment_table(path: Path, ids: Iterable[int], table: str = "segment") -> Path:
@@ -61,13 +96,13 @@ def members(sim: RunningSimulator, list_id: int | None) -> set[int]:
     return {signup_id for lid, signup_id in pairs if lid == list_id}
 
 
-def writes(sim: RunningSimulator) -> dict[str, int]:
-    """NationBuilder requests that change something, by route, since the last reset."""
+def writes(sim: RunningSimulator, api: str = "nationbuilder") -> dict[str, int]:
+    """Requests to one API that change something, by route, since the last reset."""
     by_route: dict[str, int] = stats(sim)["by_route"]
     return {
         route: count
         for route, count in by_route.items()
-        if route.startswith("nationbuilder ") and route.split()[1] in WRITE_METHODS
+        if route.startswith(f"{api} ") and route.split()[1] in WRITE_METHODS
     }
 
 

@@ -1,4 +1,4 @@
-"""Write-back pieces that need no server: CSV chunks, encoding, segments, id columns, batches."""
+"""Write-back pieces that need no server: CSV chunks, encoding, segments, ids, batches, AN plans."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import pytest
 
 from warehouse.segments import run_segment
 from writeback import SEGMENTS_DIR, WritebackError, resolve_segment
+from writeback.action_network import AnPerson
+from writeback.an_people import PersonRow, plan, read_rows
+from writeback.an_tags import named_people
 from writeback.imports import import_columns
 from writeback.nationbuilder import batches, csv_chunks, encode_file
 from writeback.segment import Segment, signup_ids
@@ -134,3 +138,147 @@ def test_example_segments_run_on_the_mart_columns(marts: Path) -> None:
     columns, rows = run_segment(marts, activists.sql)
     assert import_columns(columns) == ["first_name", "last_name", "email"]
     assert rows == [("Bo", "Li", "bo@x.org")]
+
+
+# ---- Action Network rows and plans ----------------------------------------------------------
+UUID = "5b1c7e2a-3f44-4d0e-9a61-2c8f0e7d9b13"
+
+
+def test_an_tag_reads_ids_then_emails_and_skips_the_rest() -> None:
+    rows = [
+        (f"action_network:{UUID}", "ignored@x.example"),
+        (UUID.upper(), None),
+        (None, " Ada@X.example "),
+        (None, "ada@x.example"),
+        ("action_network:123", None),
+        (None, "o'brien@x.example"),
+        (None, None),
+    ]
+    named = named_people(["ACTION_NETWORK_PERSON_ID", "primary_email"], rows)
+    assert named.rows_of_uuid == {UUID: 1}
+    assert named.rows_of_email == {"ada@x.example": [3, 4]}
+    assert [(s.row, s.reason.split(" (")[0]) for s in named.skipped] == [
+        (5, "not an Action Network person id"),
+        (6, "an address with a quote cannot be looked up"),
+        (7, "no action_network_person_id and no email"),
+    ]
+
+
+def test_upsert_skips_a_second_row_for_the_same_person() -> None:
+    rows = [
+        ("a@x.example", "15035550100"),
+        ("A@X.example ", None),
+        (None, "1 503 555 0100"),
+        ("b@x.example", "15035550100"),  # the number is theirs too: matched by the address
+    ]
+    kept, skipped, _ = read_rows(["email", "mobile_number"], rows)
+    assert [person.row for person in kept] == [1, 4]
+    assert [(s.row, s.reason) for s in skipped] == [
+        (2, "the same person as row 1"),
+        (3, "the same person as row 1"),
+    ]
+
+
+def test_upsert_reads_columns_by_their_spellings_and_reports_the_others() -> None:
+    columns = ["person_id", "given_name", "LAST_NAME", "primary_email", "phone_number", "city"]
+    columns += ["address1", "zip", "extra"]
+    row = ("p", "Ada", "Li", "ADA@X.example", "(503) 555-0100", "Tucson", "1 Main St", "85719", 1)
+    (person,), skipped, used = read_rows(columns, [row])
+    assert skipped == [] and "extra" not in used and len(used) == 8
+    assert person == PersonRow(
+        1,
+        email="ada@x.example",
+        phone="5035550100",
+        names={"given_name": "Ada", "family_name": "Li"},
+        postal={"locality": "Tucson", "address_lines": ["1 Main St"], "postal_code": "85719"},
+        person_id="p",
+    )
+
+
+@pytest.mark.parametrize(
+    ("can_email", "can_text", "email_status", "phone_status"),
+    [
+        (True, True, "subscribed", "subscribed"),
+        (True, False, "subscribed", "unsubscribed"),
+        (False, True, "unsubscribed", "subscribed"),
+        (False, False, "unsubscribed", "unsubscribed"),
+    ],
+)
+def test_a_new_person_always_gets_explicit_statuses(
+    can_email: bool, can_text: bool, email_status: str, phone_status: str
+) -> None:
+    row = PersonRow(
+        1, "a@x.example", "15035550100", {"given_name": "A"}, {}, "p", can_email, can_text
+    )
+    change = plan(row, None)
+    assert change is not None and change.creates
+    assert change.person == {
+        "given_name": "A",
+        "email_addresses": [{"address": "a@x.example", "status": email_status}],
+        "phone_numbers": [
+            {"number": "15035550100", "number_type": "Mobile", "status": phone_status}
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("held_status", "can_email", "sent"),
+    [
+        (None, True, "subscribed"),  # Action Network has no answer: the mart's yes is sent
+        ("", True, "subscribed"),
+        ("subscribed", True, None),
+        ("subscribed", False, None),  # never unsubscribed
+        ("unsubscribed", True, None),  # never resubscribed
+        ("previous bounce", True, None),
+        ("spam complaint", True, None),
+        (None, False, None),
+    ],
+)
+def test_a_held_address_is_subscribed_only_from_no_answer(
+    held_status: str | None, can_email: bool, sent: str | None
+) -> None:
+    held = AnPerson(UUID, "A", "B", {"a@x.example": held_status})
+    change = plan(PersonRow(1, "a@x.example", can_email=can_email), held)
+    if sent is None:
+        assert change is None
+    else:
+        assert change is not None and not change.creates
+        assert change.person == {"email_addresses": [{"address": "a@x.example", "status": sent}]}
+
+
+def test_a_held_person_is_only_filled_in() -> None:
+    held = AnPerson(UUID, None, "Held", {"a@x.example": "subscribed"}, postal={"region": "AZ"})
+    row = PersonRow(
+        1,
+        "a@x.example",
+        "15035550100",
+        {"given_name": "Ada", "family_name": "Row"},
+        {"region": "OR", "postal_code": "97201"},
+        can_text=False,
+    )
+    change = plan(row, held)
+    assert change is not None and change.changes == (
+        "phone unsubscribed",
+        "given_name",
+        "postal_code",
+    )
+    assert change.person == {
+        "given_name": "Ada",
+        "email_addresses": [{"address": "a@x.example"}],
+        "phone_numbers": [
+            {"number": "15035550100", "number_type": "Mobile", "status": "unsubscribed"}
+        ],
+        "postal_addresses": [{"postal_code": "97201"}],
+    }
+    other_number = AnPerson(UUID, "A", "B", {"a@x.example": "subscribed"}, "15205550000", None)
+    assert plan(replace(row, names={}, postal={}, can_text=True), other_number) is None
+
+
+def test_a_phone_only_row_is_matched_by_its_number() -> None:
+    held = AnPerson(UUID, None, None, {}, "15035550100", None)
+    change = plan(PersonRow(1, None, "15035550100", {"given_name": "Ed"}), held)
+    assert change is not None
+    assert change.person == {
+        "given_name": "Ed",
+        "phone_numbers": [{"number": "15035550100", "number_type": "Mobile"}],
+    }
