@@ -27,10 +27,14 @@ from sources.http import Credential, CredentialRegistry, Credentials, UsedCreden
 from sources.spec import SourceSpec
 from warehouse.upkeep import LoadedTable, live_keys, tidy_after_load
 
-# Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
-os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
-# A nightly job for organizers' data does not report to dlt's telemetry unless they opt in.
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+# dlt settings the job relies on, unless the user set them: dlt reads them from the
+# environment when each pipeline runs, so they are set before every run, not once at import.
+DLT_DEFAULTS = {
+    # Keep dlt's load ids on Arrow rows, so every raw row says which load brought it.
+    "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
+    # A nightly job for organizers' data does not report to dlt's telemetry unless asked.
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+}
 quiet_expected_dlt_notices()
 # Imported here, by the thread that imports this module: imported first by two extract threads
 # at once, a package can be handed half-initialized to one of them (ImportError).
@@ -157,6 +161,8 @@ def run_sources(
     runs each of its configured accounts."""
     from pipelines.config import plan_accounts
 
+    for name, value in DLT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     asked = list(sources)
     jobs = [item for item in asked if isinstance(item, Account)]
     jobs += plan_accounts(
