@@ -34,6 +34,11 @@ DLT_DEFAULTS = {
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     # A nightly job for organizers' data does not report to dlt's telemetry unless asked.
     "RUNTIME__DLTHUB_TELEMETRY": "false",
+    # Files of at most this many rows: normalize and load read one file at a time, so their
+    # memory stays the same whatever the size of the collection.
+    "DATA_WRITER__FILE_MAX_ITEMS": "20000",
+    # DuckDB takes one writer at a time: more load workers only hold more files in memory.
+    "LOAD__WORKERS": "1",
 }
 quiet_expected_dlt_notices()
 # Imported here, by the thread that imports this module: imported first by two extract threads

@@ -27,6 +27,10 @@ import sqlglot.errors
 
 ENV_VAR = "CIVIC_ETL_DESTINATION"
 DUCKDB = "duckdb"
+# What DuckDB may hold in memory while dlt loads into it; past this it spills to disk, so a
+# load's memory does not grow with the collection.
+MEMORY_LIMIT_ENV_VAR = "CIVIC_ETL_DUCKDB_MEMORY_LIMIT"
+DEFAULT_LOAD_MEMORY_LIMIT = "64MB"
 # dlt destination -> sqlglot dialect, where their names differ
 DIALECTS = {"motherduck": "duckdb", "mssql": "tsql", "synapse": "tsql", "athena": "trino"}
 
@@ -48,9 +52,13 @@ def dlt_destination(warehouse: Path) -> Any:
     """What `dlt.pipeline(destination=...)` gets: the DuckDB file, or the destination's name
     (so dlt resolves its credentials from its own configuration, as for any dlt pipeline)."""
     import dlt
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
     name = destination_name()
-    return dlt.destinations.duckdb(str(warehouse)) if name == DUCKDB else name
+    if name != DUCKDB:
+        return name
+    settings = {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV_VAR, DEFAULT_LOAD_MEMORY_LIMIT)}
+    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=settings))
 
 
 def database_errors() -> tuple[type[Exception], ...]:
