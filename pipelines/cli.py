@@ -78,7 +78,8 @@ def job(args: argparse.Namespace) -> int:
     except (ConfigError, WarehouseError, RunLocked) as exc:
         return fail(args, str(exc), 3 if isinstance(exc, RunLocked) else 2)
     if args.log_format == "json":
-        print(json.dumps({"event": "summary", **summary.as_dict()}, default=str))
+        for line in summary.json_lines():
+            print(json.dumps(line, default=str))
     else:
         print(summary.render())
     if not summary.ok:
@@ -88,14 +89,14 @@ def job(args: argparse.Namespace) -> int:
 
 def log(args: argparse.Namespace, message: str) -> None:
     if getattr(args, "log_format", "text") == "json":
-        print(json.dumps({"event": "note", "message": message}), file=sys.stderr)
+        print(json.dumps({"level": "info", "event": "note", "message": message}), file=sys.stderr)
     else:
         print(f"civic-etl: {message}", file=sys.stderr)
 
 
 def fail(args: argparse.Namespace, message: str, code: int) -> int:
     if getattr(args, "log_format", "text") == "json":
-        print(json.dumps({"event": "error", "message": message}), file=sys.stderr)
+        print(json.dumps({"level": "error", "event": "error", "message": message}), file=sys.stderr)
     else:
         print(f"civic-etl: error: {message}", file=sys.stderr)
     return code
@@ -172,7 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last resort: a scheduler's log gets one line, not a traceback
         if os.environ.get("CIVIC_ETL_DEBUG"):
             raise
-        from pipelines.errors import one_line_error
+        from pipelines.errors import malformed_settings_file, one_line_error
+
+        if (problem := malformed_settings_file(exc)) is not None:
+            return fail(args, problem, 2)
 
         hint = "set CIVIC_ETL_DEBUG=1 for the traceback"
         return fail(args, f"unexpected failure: {one_line_error(exc)} ({hint})", 1)

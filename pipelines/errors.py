@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tomllib
+
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
+from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
@@ -37,7 +41,8 @@ def one_line_error(exc: BaseException) -> str:
     chain = _chain(exc)
     for error in chain:
         if isinstance(error, ApiError):
-            return one_line(str(error))
+            # Already one bounded line (the server's part is cut, not the hint that follows).
+            return " ".join(str(error).split())
     for error in chain:
         if isinstance(error, ConfigFieldMissingException):
             names = _setting_names(error)
@@ -45,3 +50,23 @@ def one_line_error(exc: BaseException) -> str:
             return f"missing configuration: {', '.join(names)} ({where})"
     innermost = chain[-1]
     return one_line(f"{type(innermost).__name__}: {innermost}")
+
+
+def malformed_settings_file(exc: BaseException) -> str | None:
+    """The one line for a `.dlt/*.toml` that is not TOML: which file, where, and the fix;
+    None when `exc` is about something else. (dlt names only the folders it read.)"""
+    error = next((e for e in _chain(exc) if isinstance(e, TomlProviderReadException)), None)
+    if error is None:
+        return None
+    for path in error.full_paths:
+        if not os.path.isfile(path):
+            continue
+        try:
+            with open(path, "rb") as handle:
+                tomllib.load(handle)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as problem:
+            return f"{os.path.abspath(path)} is not valid TOML ({problem}): fix or remove it"
+        except OSError as problem:
+            return f"cannot read {path}: {problem.strerror}"
+    paths = ", ".join(error.full_paths)
+    return f"a dlt settings file ({error.file_name} in {paths}) could not be read: fix it"

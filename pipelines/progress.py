@@ -11,6 +11,9 @@ from typing import TextIO
 
 from sources.http import CredentialRegistry
 
+# The counters a progress line adds up per API.
+SUMMED = ("records", "requests", "retries", "responses_429")
+
 
 class Progress:
     """Reads the HTTP counters every few seconds and reports pages, records and limiter waits."""
@@ -61,41 +64,53 @@ class Progress:
             self.report()
 
     def report(self) -> None:
+        """One line per tick: the totals per API, then the resources that moved since the last
+        tick (the ones still running); finished resources are in the summary, not here."""
         rows = self.snapshot()
         if not rows:
             return
         elapsed = time.monotonic() - self._started
+        totals, moving = self._totals_and_moving(rows)
         if self.log_format == "json":
-            self.stream.write(
-                json.dumps({"event": "progress", "elapsed_s": round(elapsed, 1), "resources": rows})
-                + "\n"
-            )
-        elif self.live:
-            self.stream.write("\r\033[K" + self._live_line(rows, elapsed))
+            line = {"level": "info", "event": "progress", "elapsed_s": round(elapsed, 1)}
+            line |= {"totals": totals, "moving": moving}
+            self.stream.write(json.dumps(line) + "\n")
         else:
-            for r in rows:
-                self.stream.write(
-                    f"progress {elapsed:.0f}s {r['api']}.{r['resource']}: {r['records']} records, "
-                    f"{r['requests']} requests, {r['retries']} retries, {r['responses_429']} 429s, "
-                    f"{r['wait_s']}s waiting on the rate limit\n"
-                )
+            text = self._text_line(totals, moving, elapsed)
+            if self.live:
+                width = shutil.get_terminal_size((120, 20)).columns
+                self.stream.write("\r\033[K" + text[: max(40, width - 1)])
+            else:
+                self.stream.write(text + "\n")
         self.stream.flush()
 
-    def _live_line(self, rows: list[dict[str, object]], elapsed: float) -> str:
-        """Totals per API, then the resources that moved since the last line: what is running."""
-        totals: dict[str, list[int]] = {}
+    def _totals_and_moving(
+        self, rows: list[dict[str, object]]
+    ) -> tuple[dict[str, dict[str, int]], list[dict[str, object]]]:
+        totals: dict[str, dict[str, int]] = {}
         moving = []
         for r in rows:
-            api, requests = str(r["api"]), int(str(r["requests"]))
-            total = totals.setdefault(api, [0, 0])
-            total[0] += int(str(r["records"]))
-            total[1] += requests
-            if requests != self._last_requests.get((api, str(r["resource"]))):
-                moving.append(str(r["resource"]))
-            self._last_requests[(api, str(r["resource"]))] = requests
-        parts = [f"{api} {rec} records/{req} requests" for api, (rec, req) in totals.items()]
-        line = f"[{elapsed:5.0f}s] " + " | ".join(parts)
+            api, resource = str(r["api"]), str(r["resource"])
+            total = totals.setdefault(api, dict.fromkeys(SUMMED, 0))
+            for name in SUMMED:
+                total[name] += int(str(r[name]))
+            requests = int(str(r["requests"]))
+            if requests != self._last_requests.get((api, resource)):
+                moving.append(r)
+            self._last_requests[(api, resource)] = requests
+        return totals, moving
+
+    @staticmethod
+    def _text_line(
+        totals: dict[str, dict[str, int]], moving: list[dict[str, object]], elapsed: float
+    ) -> str:
+        parts = [
+            f"{api} {t['records']} records/{t['requests']} requests"
+            + (f"/{t['retries']} retries" if t["retries"] else "")
+            + (f"/{t['responses_429']} 429s" if t["responses_429"] else "")
+            for api, t in totals.items()
+        ]
+        line = f"progress [{elapsed:.0f}s] " + " | ".join(parts)
         if moving:
-            line += " | now: " + ", ".join(moving[:4])
-        width = shutil.get_terminal_size((120, 20)).columns
-        return line[: max(40, width - 1)]
+            line += " | now: " + ", ".join(f"{r['api']}.{r['resource']}" for r in moving)
+        return line

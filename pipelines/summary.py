@@ -100,6 +100,22 @@ class RunSummary:
             "transform": self.transform,
         }
 
+    def json_lines(self) -> list[dict[str, Any]]:
+        """What `--log-format json` prints: one object per resource, then one for the run (its
+        accounts, and the transform's figures without its per-model list, which is in the
+        warehouse's `civic_etl` log; a scheduler reads the last line for the verdict)."""
+        run = self.as_dict()
+        level = "info" if self.ok else "error"
+        resources = [
+            {"level": "info", "event": "resource_summary", "run_id": self.run_id, **line}
+            for line in run.pop("resources")
+        ]
+        transform = run.get("transform")
+        if transform and "models" in transform:
+            run["transform"] = {k: v for k, v in transform.items() if k != "models"}
+            run["transform"]["models"] = len(transform["models"])
+        return [*resources, {"level": level, "event": "summary", **run}]
+
     def render(self) -> str:
         """A plain table: one line per resource, then the totals and the verdict."""
         header = f"{'source':<15}{'resource':<22}{'records':>9}{'loaded':>9}{'requests':>9}"

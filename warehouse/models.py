@@ -24,6 +24,11 @@ MODELS_DIR_VAR = "CIVIC_ETL_MODELS_DIR"
 DIALECT = "duckdb"
 # The schema models are published in; `analytics.<model>` and a bare `<model>` mean the same.
 TARGET_SCHEMA = "analytics"
+# Staging and intermediate models are built beside it, in `<schema>_internal`, so that what a BI
+# tool lists in `analytics` is the marts (and a user's own models); models still refer to them
+# as `analytics.<model>` or by bare name.
+INTERNAL_LAYERS = ("staging", "intermediate")
+INTERNAL_SUFFIX = "_internal"
 
 
 class TransformError(Exception):
@@ -145,7 +150,7 @@ def classify(
             if ref.name in model_names:
                 raise ModelError(f"{origin}: the CTE {ref.name!r} has a model's name; rename it")
             continue
-        if ref.schema in ("", TARGET_SCHEMA):
+        if ref.schema in ("", TARGET_SCHEMA, internal_schema(TARGET_SCHEMA)):
             if ref.name not in model_names:
                 raise ModelError(f"{origin}: refers to {ref.name!r}, which is not a model")
             depends.add(ref.name)
@@ -180,13 +185,23 @@ def rewrite(
     return "".join(pieces)
 
 
-def model_targets(names: Iterable[str], schema: str) -> dict[tuple[str, str], str]:
-    """Where each spelling of a model reference should point during a build."""
+def internal_schema(schema: str) -> str:
+    """Where the staging and intermediate models of a build into `schema` go."""
+    return f"{schema}{INTERNAL_SUFFIX}"
+
+
+def model_targets(
+    names: Iterable[str], schema: str, internal: Iterable[str] = ()
+) -> dict[tuple[str, str], str]:
+    """Where each spelling of a model reference should point during a build: `internal`
+    models in the internal schema, the others in `schema`."""
+    inside = set(internal)
     targets: dict[tuple[str, str], str] = {}
     for name in names:
-        qualified = f"{quote(schema)}.{quote(name)}"
-        targets[("", name)] = qualified
-        targets[(TARGET_SCHEMA, name)] = qualified
+        home = internal_schema(schema) if name in inside else schema
+        qualified = f"{quote(home)}.{quote(name)}"
+        for spelling in ("", TARGET_SCHEMA, internal_schema(TARGET_SCHEMA)):
+            targets[(spelling, name)] = qualified
     return targets
 
 

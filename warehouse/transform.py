@@ -11,6 +11,8 @@ end, since DuckDB cannot move a table between schemas (no ALTER TABLE ... SET SC
 rename): about a third of the build time at a million people. The transaction gives the same
 guarantee without the copy. `analytics` belongs to the transforms: a model deleted from
 transforms/ disappears from it on the next build, and so does anything else put there by hand.
+Staging and intermediate models go to `analytics_internal`, built and published alike, so that
+`analytics` holds only what a BI user should pick from: the marts and a user's own models.
 
 On PostgreSQL (`CIVIC_ETL_DESTINATION=postgres`) the same holds: its DDL is transactional too, so
 the build is one transaction there as well, every statement translated from DuckDB's dialect by
@@ -36,6 +38,7 @@ import duckdb
 from warehouse.checks import Check, CheckFailure, describe_failure, quote
 from warehouse.destination import DUCKDB, Connection, connect, database_errors
 from warehouse.models import (
+    INTERNAL_LAYERS,
     TRANSFORMS_DIR,
     CycleError,
     Model,
@@ -43,6 +46,7 @@ from warehouse.models import (
     TransformError,
     build_order,
     classify,
+    internal_schema,
     load_models,
     model_targets,
     rewrite,
@@ -208,7 +212,7 @@ def _build_models(
         began = time.perf_counter()
         try:
             # the newline ends a trailing `-- comment` in the model's text
-            rows = con.run(f"create table {quote(schema)}.{quote(name)} as {sql}\n")
+            rows = con.run(f"create table {targets[('', name)]} as {sql}\n")
         except database_errors() as exc:
             raise BuildError(f"model {name} failed to build: {_one_line(exc)}", result) from None
         result.models.append(ModelRun(name, model.layer, time.perf_counter() - began, rows))
@@ -246,13 +250,13 @@ def _build_in_transaction(
 ) -> None:
     """Replace `schema` with freshly built, checked models; the caller commits or rolls back."""
     scratch = f"{schema}__stand_ins"
-    con.run(f"drop schema if exists {quote(schema)} cascade")
-    con.run(f"drop schema if exists {quote(scratch)} cascade")
-    con.run(f"create schema {quote(schema)}")
-    con.run(f"create schema {quote(scratch)}")
+    for each in (schema, internal_schema(schema), scratch):
+        con.run(f"drop schema if exists {quote(each)} cascade")
+        con.run(f"create schema {quote(each)}")
     used = {source for model in project.models.values() for source in model.sources}
     result.stand_ins = prepare_stand_ins(con, used, project.raw_tables, scratch)
-    targets = model_targets(project.models, schema)
+    internal = [name for name, model in project.models.items() if model.layer in INTERNAL_LAYERS]
+    targets = model_targets(project.models, schema, internal)
     targets.update({(s.schema, s.table): s.relation for s in result.stand_ins})
     _build_models(con, project, targets, schema, result)
     _run_checks(con, project, targets, result)

@@ -12,6 +12,10 @@ from sources.http import ApiSettings, read_error_body
 
 API = "action_network"
 KEY_HELP = "check SOURCES__ACTION_NETWORK__API_KEY (API & Sync page)"
+BASE_URL_HELP = (
+    "check base_url (SOURCES__ACTION_NETWORK__BASE_URL, or the account's): "
+    "https://actionnetwork.org/api/v2, ending in /api/v2"
+)
 
 
 def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
@@ -34,6 +38,7 @@ def action_network_settings(base_url: str, api_key: str, **overrides: Any) -> Ap
         burst=1,
         max_in_flight=16,
         auth_hint=KEY_HELP,
+        not_found_hint=BASE_URL_HELP,
         error_fields=error_fields,
     )
     return dataclasses.replace(settings, **overrides)

@@ -21,6 +21,7 @@ from sources.http.errors import (
     ApiError,
     AuthError,
     FatalHttpError,
+    NotFoundError,
     RetriesExhaustedError,
     redact_url,
 )
@@ -230,7 +231,7 @@ class ApiClient:
             raise self._error(AuthError, call, failure)
         if reply.status in RETRYABLE_STATUSES:
             raise _Transient(failure)
-        raise self._error(FatalHttpError, call, failure)
+        raise self._error(NotFoundError if reply.status == 404 else FatalHttpError, call, failure)
 
     async def _send(self, call: _Call) -> _Reply:
         session, slots = self._open()
@@ -347,8 +348,15 @@ class ApiClient:
     def _error(self, kind: type[ApiError], call: _Call, failure: Failure) -> ApiError:
         api, status = self.settings.api, failure.status
         error = kind(api, call.method, call.shown, status, failure.code, failure.message)
+        if isinstance(error, NotFoundError):
+            error.hint = self.settings.not_found_hint
         if isinstance(error, AuthError):
             error.hint = self.settings.auth_hint
+            refused = self.credential.refresh_error
+            if refused is not None:
+                answer = " ".join(str(p) for p in (refused.status, refused.code) if p)
+                why = f": {refused.message}" if refused.message else ""
+                error.hint = f"renewing it was refused ({answer}{why}); {error.hint}"
         return error
 
     def _exhausted(self, call: _Call, failure: Failure, attempts: int) -> RetriesExhaustedError:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sources.http.errors import ApiError
 from sources.http.inflight import InFlightTarget
 from sources.http.limiter import TokenBucket
 from sources.http.settings import ApiSettings
@@ -37,6 +38,8 @@ class Credential:
         self._secrets = secret_values(self._headers)
         self._generation = 0
         self._failed_refresh: int | None = None
+        # Why the last refresh failed (the server's answer to it), for the one-line error.
+        self.refresh_error: ApiError | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -65,7 +68,10 @@ class Credential:
                 return True
             if hook is None or self._failed_refresh == seen:
                 return False
-        headers = await hook()
+        try:
+            headers = await hook()
+        except ApiError as exc:  # the refresh itself was refused: say so, not just "expired"
+            self.refresh_error, headers = exc, None
         with self._lock:
             if self._generation != seen:
                 return True

@@ -70,6 +70,15 @@ class FatalHttpError(ApiError):
     """
 
 
+class NotFoundError(FatalHttpError):
+    """404: the address does not exist; `hint` says which setting makes the address."""
+
+    hint = "check the base_url"
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; {self.hint}"
+
+
 class AuthError(FatalHttpError):
     """401/403: the credential is missing, wrong or expired; `hint` says how to get a new one."""
 

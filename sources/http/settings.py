@@ -65,6 +65,9 @@ class ApiSettings:
     refresh_on: frozenset[str] = frozenset()
     # What a person should do about a 401/403: added to the one-line error.
     auth_hint: str = "check the API credentials"
+    # What a person should do about a 404 on a collection, which almost always means a wrong
+    # base URL: added to the one-line error.
+    not_found_hint: str = "check the base_url"
     error_fields: ErrorFields = field(default=plain_error_fields, repr=False, compare=False)
 
     def __post_init__(self) -> None:

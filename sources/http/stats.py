@@ -14,12 +14,15 @@ class Counters:
     requests: int = 0
     retries: int = 0
     responses_429: int = 0
+    # Wall-clock time during which at least one request waited on the rate limiter: requests
+    # wait side by side, so the sum of their waits would exceed the run's own length.
     limiter_wait_seconds: float = 0.0
     bytes_received: int = 0
     records: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     first_request_at: float | None = None
     last_response_at: float | None = None
+    waited_until: float = 0.0
 
     @property
     def active_seconds(self) -> float:
@@ -28,11 +31,16 @@ class Counters:
             return 0.0
         return max(0.0, self.last_response_at - self.first_request_at)
 
+    def add_wait(self, started: float, ended: float) -> None:
+        """Counts a wait that ended now, without the part other waits already covered."""
+        self.limiter_wait_seconds += max(0.0, ended - max(started, self.waited_until))
+        self.waited_until = max(self.waited_until, ended)
+
     def as_dict(self) -> dict[str, Any]:
         counts = asdict(self)
         counts["limiter_wait_seconds"] = round(self.limiter_wait_seconds, 3)
         counts["active_seconds"] = round(self.active_seconds, 3)
-        del counts["first_request_at"], counts["last_response_at"]
+        del counts["first_request_at"], counts["last_response_at"], counts["waited_until"]
         return counts
 
 
@@ -52,7 +60,8 @@ class ApiStats:
         now = time.monotonic()
         for counters in self._targets(resource):
             counters.requests += 1
-            counters.limiter_wait_seconds += waited
+            if waited > 0:
+                counters.add_wait(now - waited, now)
             if counters.first_request_at is None:
                 counters.first_request_at = now - waited
 

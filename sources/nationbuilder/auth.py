@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sources.http import ApiClient, ApiError, ApiSettings, RefreshHook
+from sources.http import ApiClient, ApiSettings, RefreshHook
 from sources.nationbuilder.client import API, error_fields, nationbuilder_settings
 
 DEFAULT_TOKEN_CACHE = Path(".dlt") / "nationbuilder_tokens.json"
@@ -81,8 +81,6 @@ def refresh_hook(
                 },
                 resource="oauth",
             )
-        except ApiError:
-            return None  # the caller reports the expired token, with how to get a new one
         finally:
             await oauth.close()
         if not isinstance(body, dict) or not body.get("access_token"):

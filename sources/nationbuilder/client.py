@@ -18,6 +18,11 @@ TOKEN_HELP = (
     "client_id/client_secret/refresh_token for automatic refresh)"
 )
 
+BASE_URL_HELP = (
+    "check base_url (SOURCES__NATIONBUILDER__BASE_URL, or the account's): the nation's own "
+    "address, such as https://yournation.nationbuilder.com, without /api/v2"
+)
+
 
 def error_fields(body: bytes, reason: str) -> tuple[str | None, str]:
     """(code, message) from `{"code", "message"}`, or a 422's `{"errors": [{code, detail}]}`."""
@@ -48,6 +53,7 @@ def nationbuilder_settings(base_url: str, token: str, **overrides: Any) -> ApiSe
         max_in_flight=32,
         refresh_on=frozenset({"token_expired"}),
         auth_hint=TOKEN_HELP,
+        not_found_hint=BASE_URL_HELP,
         error_fields=error_fields,
     )
     return dataclasses.replace(settings, **overrides)

@@ -6,6 +6,7 @@ this process (tests/support/cli.py), which takes seconds less each.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -18,7 +19,7 @@ import pytest
 
 from simulator.server import RunningSimulator
 from tests.support.cli import civic_etl, cli_env, run_cli, start_civic_etl
-from tests.support.simulator import simulator, truth
+from tests.support.simulator import configured, simulator, truth
 
 SIZES = {"nb_signups": 600, "nb_donations": 250, "an_people": 300, "an_actions": 700}
 
@@ -84,12 +85,29 @@ def test_no_token_appears_in_output_or_warehouse(sim: RunningSimulator, nightly:
                 assert secret.encode() not in path.read_bytes(), path
 
 
-def test_json_log_format_ends_with_the_summary(sim: RunningSimulator, tmp_path: Path) -> None:
+def test_json_logs_are_one_object_a_line_even_under_faults(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """Retry warnings, notes, the summary: a scheduler can parse every line it gets, and the
+    summary is one line per resource, then the run's verdict last."""
     warehouse = tmp_path / "w.duckdb"
-    result = run_cli("run", "--warehouse", str(warehouse), "--log-format", "json", env=cli_env(sim))
+    with configured(sim, faults={"http_503": 0.1}):
+        result = run_cli(
+            "run", "--warehouse", str(warehouse), "--log-format", "json", env=cli_env(sim)
+        )
     assert result.returncode == 0, result.stderr
+    lines = [*result.stdout.splitlines(), *result.stderr.splitlines()]
+    parsed = [json.loads(line) for line in lines]  # every line is JSON
+    assert all(isinstance(line, dict) and {"level", "event"} <= set(line) for line in parsed)
+    retries = [line for line in parsed if line["event"] == "retry"]
+    assert retries and all(line["source"] and line["resource"] for line in retries)
     events = result.json_lines()
     assert events[-1]["event"] == "summary" and events[-1]["status"] == "succeeded"
+    per_resource = [line for line in events if line["event"] == "resource_summary"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (logged,) = con.execute("select count(*) from civic_etl.run_resources").fetchone()
+    assert len(per_resource) == logged > 10
+    assert max(len(line) for line in result.stdout.splitlines()) < 2000
 
 
 def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.support.cli import assert_one_clear_line, cli_env, run_cli
+from tests.support.cli import assert_one_clear_line, civic_etl, cli_env, run_cli
 from tests.support.nights import night_simulator
 
 NB_ENV, AN_ENV = "SOURCES__NATIONBUILDER__", "SOURCES__ACTION_NETWORK__"
@@ -48,7 +48,7 @@ CREDENTIALS = {
         ("--source", "nationbuilder"),
         {f"{NB_ENV}ACCESS_TOKEN": "nb-wrong-token-0000"},
         1,
-        ("nationbuilder: GET", "401 unauthorized", "get a new token"),
+        ("nationbuilder: GET", "401 unauthorized", "get a new token", "for automatic refresh)"),
     ),
     "wrong AN key": (
         ("--source", "action_network"),
@@ -60,7 +60,14 @@ CREDENTIALS = {
         (),
         {f"{NB_ENV}ACCESS_TOKEN": "nb-wrong-0000", f"{AN_ENV}API_KEY": "an-wrong-0000"},
         1,
-        ("nationbuilder: GET", "action_network: GET", "401"),
+        # both complete, neither hint cut off
+        (
+            "nationbuilder: GET",
+            "action_network: GET",
+            "401",
+            "for automatic refresh)",
+            f"check {AN_ENV}API_KEY (API & Sync page)",
+        ),
     ),
 }
 
@@ -79,7 +86,38 @@ def test_a_base_url_on_the_wrong_path_is_one_line(
 ) -> None:
     prefix = NB_ENV if api == "nationbuilder" else AN_ENV
     result = run(sim, tmp_path, "--source", api, **{f"{prefix}BASE_URL": sim.url + "/nope"})
-    assert_one_clear_line(result, 1, f"{api}: GET /nope/", "404")
+    assert_one_clear_line(
+        result, 1, f"{api}: GET /nope/", "404", f"check base_url ({prefix}BASE_URL"
+    )
+
+
+def test_the_api_path_doubled_or_missing_says_how_the_base_url_is_spelled(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """The two usual slips: NB's URL with /api/v2 (added by the source), AN's without it."""
+    nb = run(
+        sim,
+        tmp_path,
+        "--source",
+        "nationbuilder",
+        **{f"{NB_ENV}BASE_URL": sim.nationbuilder_url + "/api/v2"},
+    )
+    assert_one_clear_line(nb, 1, "404", "without /api/v2")
+    an_url = sim.action_network_url.removesuffix("/api/v2")
+    an = run(sim, tmp_path, "--source", "action_network", **{f"{AN_ENV}BASE_URL": an_url})
+    assert_one_clear_line(an, 1, "404", "ending in /api/v2")
+
+
+def test_a_malformed_settings_file_names_the_file_and_exits_2(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    secrets = tmp_path / ".dlt" / "secrets.toml"
+    secrets.parent.mkdir()
+    secrets.write_text('[sources.nationbuilder\naccess_token = "x"\n')
+    # A process of its own, started in the folder: dlt reads .dlt/ there, once per process.
+    warehouse = str(tmp_path / "w.duckdb")
+    result = civic_etl("run", "--warehouse", warehouse, env=cli_env(sim, tmp_path), cwd=tmp_path)
+    assert_one_clear_line(result, 2, f"{secrets} is not valid TOML", "line 1", "fix or remove it")
 
 
 @pytest.mark.parametrize("url", ("ftp://example.com/api",))

@@ -55,6 +55,11 @@ def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return [name for (name,) in found]
 
 
+def built_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every model a build made: the marts in `analytics`, the rest in `analytics_internal`."""
+    return sorted(tables_in(con, "analytics") + tables_in(con, "analytics_internal"))
+
+
 def schemas(con: duckdb.DuckDBPyConnection) -> set[str]:
     found = con.execute("select schema_name from information_schema.schemata").fetchall()
     return {name for (name,) in found}
@@ -211,7 +216,7 @@ def contactability_by_person(
     rows = con.execute(
         f"select records, {', '.join(CONTACT_COLUMNS)} from analytics.contactability "
         "join (select person_id, string_agg(record_key, ' ' order by record_key) as records "
-        "from analytics.int_people__matched_across_sources group by 1) using (person_id)"
+        "from analytics_internal.int_people__matched_across_sources group by 1) using (person_id)"
     ).fetchall()
     return {tuple(records.split(" ")): tuple(values) for records, *values in rows}
 

@@ -129,7 +129,7 @@ def test_simulator_sends_every_nationbuilder_flag_combination(both: Loaded) -> N
     combinations = both.query(
         "select count(*) from (select distinct is_email_opted_in, is_mobile_opted_in, "
         "is_do_not_call, is_do_not_contact, is_email1_bad, unsubscribed_at is not null "
-        "from analytics.stg_nationbuilder__signups where deleted_at is null)"
+        "from analytics_internal.stg_nationbuilder__signups where deleted_at is null)"
     )
     assert combinations == [(2**6,)]
 
@@ -139,8 +139,8 @@ def test_simulator_sends_every_action_network_email_and_phone_status_pairing(
 ) -> None:
     pairings = both.query(
         "select count(*) from (select distinct a.status, n.person_id is null, n.status "
-        "from analytics.int_action_network__email_addresses as a "
-        "left join analytics.int_action_network__phone_numbers as n using (person_id) "
+        "from analytics_internal.int_action_network__email_addresses as a "
+        "left join analytics_internal.int_action_network__phone_numbers as n using (person_id) "
         "where a.is_primary)"
     )
     # subscribed, unsubscribed, bouncing, spam complaint, previous bounce; a phone subscribed,

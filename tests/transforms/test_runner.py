@@ -11,7 +11,14 @@ import duckdb
 import pytest
 
 import warehouse.transform as transform
-from tests.transforms.helpers import rows_of, schemas, tables_in, write_model, write_sources
+from tests.transforms.helpers import (
+    built_tables,
+    rows_of,
+    schemas,
+    tables_in,
+    write_model,
+    write_sources,
+)
 from warehouse.destination import Connection
 from warehouse.models import load_models, model_targets, rewrite, table_references
 from warehouse.transform import (
@@ -120,7 +127,7 @@ def test_cycle_fails_before_touching_the_warehouse(
     write_model(root, "intermediate", "int_x_again", "select * from int_x")
     with pytest.raises(CycleError):
         build(con, root=root)
-    assert tables_in(con, "analytics") == ["a_summary", "stg_raw__items", "z_priced_items"]
+    assert built_tables(con) == ["a_summary", "stg_raw__items", "z_priced_items"]
 
 
 def test_a_bare_name_that_is_no_model_fails_at_load(root: Path) -> None:
@@ -203,6 +210,14 @@ def test_build_publishes_every_model_with_rows_and_seconds(
     assert rows_of(con, "analytics.a_summary") == [(2, 1050)]
 
 
+def test_analytics_lists_only_the_marts(root: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """A BI tool pointed at `analytics` sees the marts; staging and intermediate models are
+    built beside it, in `analytics_internal`, and models read them by their usual names."""
+    build(con, root=root)
+    assert tables_in(con, "analytics") == ["a_summary", "z_priced_items"]
+    assert tables_in(con, "analytics_internal") == ["stg_raw__items"]
+
+
 def test_failed_check_names_model_and_check_and_keeps_previous_analytics(
     root: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
@@ -233,7 +248,7 @@ def test_failing_model_sql_keeps_previous_analytics(
     )
     with pytest.raises(BuildError, match=r"^model m_bad failed to build: Conversion Error"):
         build(con, root=root)
-    assert tables_in(con, "analytics") == ["a_summary", "stg_raw__items", "z_priced_items"]
+    assert built_tables(con) == ["a_summary", "stg_raw__items", "z_priced_items"]
     assert rows_of(con, "analytics.z_priced_items") == before
 
 
@@ -248,7 +263,7 @@ def test_readers_see_the_previous_build_until_the_new_one_commits(
     def spying(con_: Connection, *args: Any) -> None:
         reader = con_.native.cursor()  # another connection to the same database
         seen_mid_build.append(rows_of(reader, "analytics.a_summary"))
-        seen_mid_build.append(tables_in(reader, "analytics"))
+        seen_mid_build.append(built_tables(reader))
         run_checks(con_, *args)
 
     monkeypatch.setattr(transform, "_run_checks", spying)
@@ -273,7 +288,7 @@ def test_a_removed_model_is_gone_after_the_next_build(
     build(con, root=root)
     (root / "marts" / "a_summary.sql").unlink()
     build(con, root=root)
-    assert tables_in(con, "analytics") == ["stg_raw__items", "z_priced_items"]
+    assert built_tables(con) == ["stg_raw__items", "z_priced_items"]
 
 
 def test_build_accepts_a_path_and_closes_it(root: Path, tmp_path: Path) -> None:
@@ -322,7 +337,7 @@ def test_a_missing_raw_column_reads_as_null(root: Path, tmp_path: Path) -> None:
     con.execute("create table raw.items as select 1::bigint as id, 7::bigint as price_cents")
     result = build(con, root=root)
     assert [str(s) for s in result.stand_ins] == ["raw.items (missing name: nulls)"]
-    assert rows_of(con, "analytics.stg_raw__items") == [(1, None, 7)]
+    assert rows_of(con, "analytics_internal.stg_raw__items") == [(1, None, 7)]
     assert tables_in(con, "raw") == ["items"]
 
 

@@ -10,7 +10,7 @@ with people as (
 ),
 
 signups as (
-    select * from analytics.stg_nationbuilder__signups
+    select * from analytics_internal.stg_nationbuilder__signups
 ),
 
 volunteers as (

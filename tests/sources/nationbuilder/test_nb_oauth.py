@@ -101,4 +101,5 @@ def test_refresh_rejected_fails_in_one_line(
         result = run_nb(tmp_path / "w.duckdb", ok=False)
     assert result.error is not None and "\n" not in result.error
     assert "401 token_expired" in result.error and "get a new token" in result.error
+    assert "renewing it was refused (401" in result.error, result.error
     assert "wrong-secret" not in result.error and REFRESH_TOKEN not in result.error
