@@ -6,6 +6,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException, Loo
 
 from sources.http import ApiError
 from sources.http.errors import one_line
+from warehouse.filehold import held_by
 
 
 def _setting_names(error: ConfigFieldMissingException) -> list[str]:
@@ -38,6 +39,10 @@ def one_line_error(exc: BaseException) -> str:
     for error in chain:
         if isinstance(error, ApiError):
             return one_line(str(error))
+    for error in chain:
+        holder = held_by(error)
+        if holder:
+            return f"the warehouse file was open in {holder}, another session"
     for error in chain:
         if isinstance(error, ConfigFieldMissingException):
             names = _setting_names(error)
