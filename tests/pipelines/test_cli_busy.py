@@ -9,7 +9,6 @@ file lock is per process.
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from tests.support.cli import (
     run_cli,
     start_civic_etl,
 )
-from tests.support.sessions import Lines, close_session, open_session
+from tests.support.sessions import Lines, close_session, open_session, wait_until
 from tests.support.simulator import requests_served, reset_stats, simulator
 from tests.support.warehouse import assert_matches_truth, query
 
@@ -106,10 +105,7 @@ def test_a_session_opened_mid_run_is_kept_out_and_cannot_break_the_load(
     env = cli_env(slow_sim)
     reset_stats(slow_sim)
     run = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
-    deadline = time.monotonic() + 120
-    while requests_served(slow_sim) < 15:
-        assert run.poll() is None and time.monotonic() < deadline, "the run ended too soon"
-        time.sleep(0.05)
+    wait_until(run, lambda: requests_served(slow_sim) >= 15, "15 requests served")
     with pytest.raises(duckdb.IOException) as refused:
         duckdb.connect(str(warehouse), read_only=True)
     assert f"(PID {run.pid})" in str(refused.value)
@@ -165,10 +161,7 @@ def test_an_interrupted_run_exits_130_and_is_recorded_interrupted(
     env = cli_env(slow_sim)
     reset_stats(slow_sim)
     run = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
-    deadline = time.monotonic() + 120
-    while requests_served(slow_sim) < 10:
-        assert run.poll() is None and time.monotonic() < deadline, "the run ended too soon"
-        time.sleep(0.05)
+    wait_until(run, lambda: requests_served(slow_sim) >= 10, "10 requests served")
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=240)
     assert run.returncode == 130, err[-3000:]
@@ -183,10 +176,7 @@ def test_a_second_run_is_refused_at_once_recorded_and_shown(
     env = cli_env(slow_sim)
     first = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
     lock = tmp_path / ".civic-etl" / "w" / "run.lock"
-    deadline = time.monotonic() + 60
-    while not (lock.exists() and lock.read_text().startswith("pid")):
-        assert first.poll() is None and time.monotonic() < deadline, "the first run never began"
-        time.sleep(0.05)
+    wait_until(first, lambda: lock.exists() and lock.read_text().startswith("pid"), "locked")
     second = civic_etl("run", "--warehouse", str(warehouse), env=env)
     assert first.poll() is None, "the second run waited for the first"
     assert_one_clear_line(second, 3, "another run", f"pid {first.pid}", "run of nationbuilder")

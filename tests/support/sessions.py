@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,6 +47,14 @@ def close_session(process: subprocess.Popen[str]) -> None:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=30)
+
+
+def wait_until(process: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> None:
+    """Waits for `ready()` while `process` runs; AssertionError when it ends first."""
+    deadline = time.monotonic() + 120
+    while not ready():
+        assert process.poll() is None and time.monotonic() < deadline, f"never {what}"
+        time.sleep(0.05)
 
 
 class Lines:
