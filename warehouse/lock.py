@@ -50,8 +50,8 @@ class Work:
     transform: bool = False
 
     def describe(self) -> str:
-        doing = ", ".join(self.accounts) or "the marts"
-        return f"{self.command} of {doing}" if self.accounts else f"{self.command}"
+        """For the lock file: `run of nationbuilder, action_network`, or `transform`."""
+        return f"{self.command} of {', '.join(self.accounts)}" if self.accounts else self.command
 
 
 class JobLock:

@@ -79,6 +79,31 @@ def test_different_accounts_extract_at_once_and_the_same_account_twice_exits_3(
     assert people > 0
 
 
+def test_a_transform_does_not_overlap_an_extract_it_waits_bounded_then_exits_3(
+    slow_sim: RunningSimulator, postgres_dsn: str, tmp_path: Path
+) -> None:
+    env = cli_env(
+        slow_sim,
+        CIVIC_ETL_DESTINATION="postgres",
+        DESTINATION__POSTGRES__CREDENTIALS=postgres_dsn,
+        CIVIC_ETL_WAREHOUSE=str(tmp_path / "civic.duckdb"),
+        CIVIC_ETL_WAREHOUSE_WAIT="1",
+    )
+    reset_stats(slow_sim)
+    extract = start_civic_etl("extract", "--source", "nationbuilder", env=env)
+    wait_until(extract, lambda: requests_served(slow_sim, "nationbuilder") > 0, "NB fetched")
+    transform = run_cli("transform", env=env)
+    assert extract.poll() is None, "the extract ended before the transform tried"
+    assert "waiting for the warehouse: extracts hold the warehouse" in transform.stderr
+    assert_one_clear_line(transform, 3, "the marts were not built", f"pid {extract.pid}")
+    _, err = extract.communicate(timeout=240)
+    assert extract.returncode == 0, err[-3000:]
+    assert pg_rows(
+        postgres_dsn,
+        "select count(*) from information_schema.schemata where schema_name = 'analytics'",
+    ) == [(0,)]
+
+
 def test_a_killed_run_on_postgres_is_marked_killed_from_its_free_run_lock(
     slow_sim: RunningSimulator, postgres_dsn: str, tmp_path: Path
 ) -> None:
