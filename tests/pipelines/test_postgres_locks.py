@@ -37,17 +37,22 @@ def pg_rows(dsn: str, sql: str) -> list[tuple[object, ...]]:
         con.close()
 
 
+def pg_env(sim: RunningSimulator, dsn: str, folder: Path, **extra: str) -> dict[str, str]:
+    """A machine of its own (its local folder) loading the shared PostgreSQL warehouse."""
+    return cli_env(
+        sim,
+        CIVIC_ETL_DESTINATION="postgres",
+        DESTINATION__POSTGRES__CREDENTIALS=dsn,
+        CIVIC_ETL_WAREHOUSE=str(folder / "civic.duckdb"),
+        **extra,
+    )
+
+
 def test_different_accounts_extract_at_once_and_the_same_account_twice_exits_3(
     slow_sim: RunningSimulator, postgres_dsn: str, tmp_path: Path
 ) -> None:
     def env(machine: str) -> dict[str, str]:
-        # each "machine" has its own local folder; only the warehouse is shared
-        return cli_env(
-            slow_sim,
-            CIVIC_ETL_DESTINATION="postgres",
-            DESTINATION__POSTGRES__CREDENTIALS=postgres_dsn,
-            CIVIC_ETL_WAREHOUSE=str(tmp_path / machine / "civic.duckdb"),
-        )
+        return pg_env(slow_sim, postgres_dsn, tmp_path / machine)
 
     reset_stats(slow_sim)
     nation = start_civic_etl("extract", "--source", "nationbuilder", env=env("a"))
@@ -82,13 +87,7 @@ def test_different_accounts_extract_at_once_and_the_same_account_twice_exits_3(
 def test_a_transform_does_not_overlap_an_extract_it_waits_bounded_then_exits_3(
     slow_sim: RunningSimulator, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    env = cli_env(
-        slow_sim,
-        CIVIC_ETL_DESTINATION="postgres",
-        DESTINATION__POSTGRES__CREDENTIALS=postgres_dsn,
-        CIVIC_ETL_WAREHOUSE=str(tmp_path / "civic.duckdb"),
-        CIVIC_ETL_WAREHOUSE_WAIT="1",
-    )
+    env = pg_env(slow_sim, postgres_dsn, tmp_path, CIVIC_ETL_WAREHOUSE_WAIT="1")
     reset_stats(slow_sim)
     extract = start_civic_etl("extract", "--source", "nationbuilder", env=env)
     wait_until(extract, lambda: requests_served(slow_sim, "nationbuilder") > 0, "NB fetched")
@@ -107,12 +106,7 @@ def test_a_transform_does_not_overlap_an_extract_it_waits_bounded_then_exits_3(
 def test_a_killed_run_on_postgres_is_marked_killed_from_its_free_run_lock(
     slow_sim: RunningSimulator, postgres_dsn: str, tmp_path: Path
 ) -> None:
-    env = cli_env(
-        slow_sim,
-        CIVIC_ETL_DESTINATION="postgres",
-        DESTINATION__POSTGRES__CREDENTIALS=postgres_dsn,
-        CIVIC_ETL_WAREHOUSE=str(tmp_path / "civic.duckdb"),
-    )
+    env = pg_env(slow_sim, postgres_dsn, tmp_path)
     killed = civic_etl("extract", "--source", "action_network", env=env, kill_at="response:5")
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert pg_rows(postgres_dsn, "select status from civic_etl.runs") == [("running",)]
