@@ -106,12 +106,15 @@ def status(args: argparse.Namespace) -> int:
     from pipelines.status import render_status
     from warehouse.destination import DestinationError
     from warehouse.location import WarehouseError, resolve
+    from warehouse.lock import RunLocked
 
     warehouse = resolve(args.warehouse)
     try:
         print(render_status(warehouse))
     except (WarehouseError, DestinationError) as exc:
         return fail(args, str(exc), 2)
+    except RunLocked as exc:
+        return fail(args, str(exc), 3)
     return 0
 
 

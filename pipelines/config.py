@@ -1,6 +1,7 @@
 """Which sources the user configured (through dlt: .dlt/*.toml or SOURCES__... variables).
 
-A source is configured when any of its required settings is set; one that is only partly set
+A source is configured when any setting that names its account is set (a required one, a secret,
+or its base URL); one that is only partly set
 (a nation's URL without its token) is a mistake to report, not a source to skip.
 """
 
@@ -24,8 +25,17 @@ class ConfigError(Exception):
     """The configuration cannot run what was asked; the message names the setting to fix."""
 
 
+# Settings that say which account a source reads (not how fast): one of them set means the
+# source was meant to run, even where it has a default (Action Network's public base URL).
+WHICH_ACCOUNT = ("base_url",)
+
+
 def _partly_set(spec: SourceSpec) -> bool:
-    return any(lookup(spec, setting.name) is not None for setting in spec.required)
+    return any(
+        lookup(spec, setting.name) is not None
+        for setting in spec.settings
+        if setting.required or setting.secret or setting.name in WHICH_ACCOUNT
+    )
 
 
 def choose_sources(requested: list[str] | None) -> tuple[list[SourceSpec], list[str]]:

@@ -10,6 +10,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
+from warehouse.filehold import held_by
 
 
 def _setting_names(error: ConfigFieldMissingException) -> list[str]:
@@ -43,6 +44,10 @@ def one_line_error(exc: BaseException) -> str:
         if isinstance(error, ApiError):
             # Already one bounded line (the server's part is cut, not the hint that follows).
             return " ".join(str(error).split())
+    for error in chain:
+        holder = held_by(error)
+        if holder:
+            return f"the warehouse file was open in {holder}, another session"
     for error in chain:
         if isinstance(error, ConfigFieldMissingException):
             names = _setting_names(error)

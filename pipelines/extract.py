@@ -135,6 +135,7 @@ def run_one(
     def tidy(pipeline: dlt.Pipeline) -> int:
         return tidy_after_load(warehouse, account.dataset, loaded_tables(pipeline)).deletions_marked
 
+    pipeline: dlt.Pipeline | None = None
     try:
         pipeline = open_pipeline(account, warehouse, tidy)
         known_tables = [] if full_refresh else account.spec.known_tables
@@ -146,7 +147,7 @@ def run_one(
         result.rows = rows_loaded(pipeline)
         result.ok = True
     except Exception as exc:  # reported in the summary; the CLI turns it into one line
-        result.error = describe(exc)
+        result.error = describe(exc) + kept_note(pipeline)
     finally:
         result.seconds = time.time() - result.started
         result.credentials = used.used
@@ -164,10 +165,22 @@ def run_sources(
     """Every account of every source at once: each has its own rate budget (its own credential),
     so a run takes about as long as its largest account. A source given by its name or spec
     runs each of its configured accounts."""
-    from pipelines.config import plan_accounts
-
     for name, value in DLT_DEFAULTS.items():
         os.environ.setdefault(name, value)
+    jobs = accounts_of(sources)
+    registry = registry or CredentialRegistry()
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="extract") as pool:
+        futures = [
+            pool.submit(run_one, job, warehouse, registry, full_refresh, resources) for job in jobs
+        ]
+        return [future.result() for future in futures]
+
+
+def accounts_of(sources: Iterable[str | SourceSpec | Account]) -> list[Account]:
+    """The accounts a run extracts: those given, and every configured one of a source given by
+    its name or spec. ConfigError when a source's configuration cannot run."""
+    from pipelines.config import plan_accounts
+
     asked = list(sources)
     jobs = [item for item in asked if isinstance(item, Account)]
     jobs += plan_accounts(
@@ -177,12 +190,45 @@ def run_sources(
             if not isinstance(item, Account)
         ]
     )
-    registry = registry or CredentialRegistry()
-    with ThreadPoolExecutor(max_workers=max(len(jobs), 1), thread_name_prefix="extract") as pool:
-        futures = [
-            pool.submit(run_one, job, warehouse, registry, full_refresh, resources) for job in jobs
-        ]
-        return [future.result() for future in futures]
+    return jobs
+
+
+def accounts_to_run(
+    sources: Iterable[str | SourceSpec | Account], resources: list[str] | None
+) -> list[Account]:
+    """The accounts to extract, checked before anything is locked or fetched: with `resources`,
+    only the accounts whose source fills one of them, and ConfigError (a usage error) naming
+    the valid tables when one of them is no table of any chosen source (a typo would
+    otherwise extract nothing and succeed)."""
+    from pipelines.config import ConfigError
+
+    accounts = accounts_of(sources)
+    if not resources:
+        return accounts
+    first = {account.source: account for account in reversed(accounts)}
+    built = {
+        source: build_source(account, CredentialRegistry(), None).resources
+        for source, account in reversed(first.items())
+    }
+    tables = {source: first[source].spec.tables(found) for source, found in built.items()}
+    valid = {table for names in tables.values() for table in names}
+    unknown = [name for name in resources if name not in valid]
+    if unknown:
+        choices = "; ".join(f"{source}: {', '.join(names)}" for source, names in tables.items())
+        raise ConfigError(f"unknown table {unknown[0]!r} in --resources; choose from {choices}")
+    return [
+        account
+        for account in accounts
+        if account.spec.resources_for(built[account.source], resources)
+    ]
+
+
+def kept_note(pipeline: dlt.Pipeline | None) -> str:
+    """What a failed account's error adds when dlt kept what it extracted (its load package
+    stays in the working folder, and the next run loads it before extracting)."""
+    if pipeline is None or not pipeline.has_pending_data:
+        return ""
+    return "; what it extracted is kept and loads with the next run"
 
 
 def describe(exc: BaseException) -> str:

@@ -1,7 +1,9 @@
 """`civic-etl status`: the last runs, live rows per table, cursors, warehouse size, a run going.
 
-It reads through a connection that can only read, so it never stands in a run's way; while a
-run writes a DuckDB file, DuckDB lets no other process open it, and status says who is writing.
+It reads through a connection that can only read, so it never stands in a run's way. While a
+run has a DuckDB file open, DuckDB lets no other process open it, so status says which run is
+going (from the run lock) instead of failing; a file kept open by a session that is no run is
+named (exit 3) so the person knows whom to ask.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from pathlib import Path
 
 from sources import specs
 from warehouse.destination import database_errors, is_duckdb_file
+from warehouse.filehold import held_by
 from warehouse.location import ensure_readable
-from warehouse.lock import holder
+from warehouse.lock import RunLocked, holder
 from warehouse.status import snapshot
 
 
 def render_status(warehouse: Path) -> str:
-    """The report, as lines for a terminal or a log; WarehouseError when there is nothing."""
+    """The report, as lines for a terminal or a log; WarehouseError when there is nothing,
+    RunLocked when a session that is no run keeps the DuckDB file to itself."""
     running = holder(warehouse)
     if is_duckdb_file():
         ensure_readable(warehouse)
@@ -28,17 +32,21 @@ def render_status(warehouse: Path) -> str:
     try:
         status = snapshot(warehouse, [spec.name for spec in specs()])
     except database_errors() as exc:
-        if not running:
-            raise
-        first = str(exc).strip().splitlines()[0]
-        out.append(f"its tables can be read when it ends ({first})")
-        return "\n".join(out)
+        busy = held_by(exc)
+        if running and busy:
+            out.append("its tables and run log can be read when it ends")
+            return "\n".join(out)
+        if busy:
+            raise RunLocked(
+                f"the warehouse {warehouse} is open for writing in {busy}, which is no "
+                "civic-etl run: status can read it when that session closes"
+            ) from None
+        raise
     if status.runs:
         out.append("last runs:")
         for run_id, command, state, started, seconds, error in status.runs:
-            line = (
-                f"  {started:%Y-%m-%d %H:%M} {command:<9} {state:<9} {seconds or 0:7.1f}s  {run_id}"
-            )
+            when = f"{started:%Y-%m-%d %H:%M}"
+            line = f"  {when} {command:<9} {state:<11} {seconds or 0:7.1f}s  {run_id}"
             out.append(line + (f"  {error}" if error else ""))
     out.append("rows (live):")
     out.extend(f"  {schema}.{table}: {count}" for schema, table, count in status.rows)

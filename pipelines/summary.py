@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipelines.extract import SourceRun
-from warehouse.runlog import save_run
+from warehouse.runlog import open_run, remember_unrecorded, save_run
 
 
 @dataclass
@@ -40,6 +41,7 @@ class RunSummary:
     sources: list[SourceRun] = field(default_factory=list)
     resources: list[ResourceLine] = field(default_factory=list)
     transform: dict[str, Any] | None = None
+    accounts: list[str] = field(default_factory=list)  # labels of the accounts it extracts
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,12 @@ class RunSummary:
         ]
         self.error = error or ("; ".join(failed) if failed else None)
         self.status = "failed" if self.error else "succeeded"
+
+    def end(self, status: str, error: str) -> None:
+        """Ended other than by finishing: `refused` (locked or busy), `interrupted` (Ctrl-C)."""
+        self.finished_at = datetime.now(UTC)
+        self.status = status
+        self.error = error
 
     @property
     def seconds(self) -> float:
@@ -136,20 +144,43 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def save(warehouse: Path, summary: RunSummary) -> None:
-    """Keeps the run and its per-resource lines in the warehouse's run log."""
-    run = {
+def run_row(summary: RunSummary) -> dict[str, Any]:
+    """The run's row of the run log, as it stands now."""
+    return {
         "run_id": summary.run_id,
         "command": summary.command,
         "status": summary.status,
         "error": summary.error,
         "started_at": summary.started_at,
         "finished_at": summary.finished_at,
-        "seconds": round(summary.seconds, 3),
+        "seconds": round(summary.seconds, 3) if summary.finished_at else None,
         "transform": summary.transform,
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "accounts": ", ".join(summary.accounts) or None,
     }
+
+
+def begin(warehouse: Path, summary: RunSummary, is_dead: Callable[[str], bool]) -> list[str]:
+    """Records the run as "running" and marks killed the runs that left that word behind;
+    a line about each of those, for the log."""
+    killed = open_run(warehouse, run_row(summary), is_dead)
+    return [
+        f"run {run_id} (pid {pid} on {host}, started {started:%Y-%m-%d %H:%M}) was killed: "
+        "marked so in civic_etl.runs; this run loads what it left"
+        for run_id, started, host, pid in killed
+    ]
+
+
+def remember(warehouse: Path, summary: RunSummary) -> None:
+    """A run that never reached the warehouse: its row waits beside it for the next run."""
+    remember_unrecorded(warehouse, run_row(summary))
+
+
+def save(warehouse: Path, summary: RunSummary) -> None:
+    """Keeps the run and its per-resource lines in the warehouse's run log."""
     save_run(
-        warehouse, run, [asdict(line) | {"run_id": summary.run_id} for line in summary.resources]
+        warehouse,
+        run_row(summary),
+        [asdict(line) | {"run_id": summary.run_id} for line in summary.resources],
     )

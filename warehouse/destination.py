@@ -4,7 +4,7 @@
 that dlt destination, whose credentials dlt reads from its usual configuration
 (`DESTINATION__POSTGRES__CREDENTIALS=postgresql://...` or `[destination.postgres]` in
 `.dlt/secrets.toml`). The `--warehouse` path then only anchors local things: dlt's working
-state, the run lock and the run log (`civic_etl.runs`, a small DuckDB file at that path).
+state (the locks and the run log live in the warehouse itself, see warehouse/lock.py).
 
 The transforms and every statement the runner, the deletion marks and the stand-ins send are
 written in DuckDB's dialect and translated by sqlglot for the others. Only DuckDB and

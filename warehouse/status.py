@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.checks import quote
-from warehouse.destination import Connection, connect, is_duckdb_file
-from warehouse.runlog import recent_runs
+from warehouse.destination import Connection, connect, destination_name, is_duckdb_file
+from warehouse.lock import POSTGRES, holder_pid
+from warehouse.pglock import AdvisoryLocks
+from warehouse.runlog import recent_runs, unrecorded
 
 MARTS_SCHEMA = "analytics"
 
@@ -99,10 +101,43 @@ def snapshot(warehouse: Path, sources: Iterable[str]) -> Status:
         present = {
             name for (name,) in con.query("select schema_name from information_schema.schemata")
         }
-        status.runs = recent_runs(con)
+        status.runs = [_as_seen(con, warehouse, row) for row in recent_runs(con)]
+        status.runs = [*_unrecorded_rows(warehouse), *status.runs]
         status.rows = _live_rows(
             con, [*schemas, *([MARTS_SCHEMA] if MARTS_SCHEMA in present else [])]
         )
         for dataset in schemas:
             status.cursors.extend(_cursors(con, dataset))
     return status
+
+
+def _as_seen(con: Connection, warehouse: Path, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row left "running" by a run whose lock is free shows as "killed" (the next run
+    records it so; status only reads)."""
+    run_id, command, state, started, seconds, error, _host, pid = row
+    if state == "running" and not _alive(con, warehouse, run_id, pid):
+        state, error = "killed", "ended without a word; the next run marks it killed"
+    return run_id, command, state, started, seconds, error
+
+
+def _alive(con: Connection, warehouse: Path, run_id: str, pid: Any) -> bool:
+    if is_duckdb_file():
+        return holder_pid(warehouse) == pid
+    if destination_name() == POSTGRES:
+        return AdvisoryLocks(con.native).held_elsewhere(f"run:{run_id}")
+    return True  # no lock that could tell
+
+
+def _unrecorded_rows(warehouse: Path) -> list[tuple[Any, ...]]:
+    """Runs refused before they could write to the warehouse, kept beside it until the next."""
+    return [
+        (
+            row["run_id"],
+            row["command"],
+            row["status"],
+            row["started_at"],
+            row.get("seconds"),
+            f"{row.get('error')} (kept beside the warehouse until the next run records it)",
+        )
+        for row in reversed(unrecorded(warehouse))
+    ][:5]

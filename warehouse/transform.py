@@ -187,6 +187,10 @@ def _connection(
         con = opened.__enter__()
     except Exception as exc:
         raise TransformError(f"cannot open the warehouse {warehouse}: {_one_line(exc)}") from None
+    if con.is_duckdb:
+        # A run keeps its DuckDB file open from start to end, so the loads' memory limit
+        # (warehouse/destination.py) is still set on it: the marts are built without one.
+        con.run("reset global memory_limit")
     try:
         yield con
     finally:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.support.cli import civic_etl, cli_env, run_cli, start_civic_etl
+from tests.support.cli import assert_one_clear_line, civic_etl, cli_env, run_cli, start_civic_etl
 from tests.support.simulator import configured, simulator, truth
 
 SIZES = {"nb_signups": 600, "nb_donations": 250, "an_people": 300, "an_actions": 700}
@@ -152,3 +152,39 @@ def test_wrong_token_fails_the_run_with_one_line(sim: RunningSimulator, tmp_path
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1 and "401" in errors[0] and "Traceback" not in result.stderr
     assert "not-the-token" not in result.stdout + result.stderr
+
+
+def test_an_unknown_table_in_resources_is_a_usage_error_naming_the_valid_ones(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    result = run_cli(
+        "run", "--warehouse", str(warehouse), "--resources", "signupz", env=cli_env(sim)
+    )
+    line = assert_one_clear_line(result, 2, "'signupz'", "signups", "people")
+    assert "nationbuilder:" in line and "action_network:" in line
+    assert not warehouse.exists(), "a usage error touched the warehouse"
+
+
+def test_resources_of_one_source_extract_only_its_accounts(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    result = run_cli(
+        "extract", "--warehouse", str(warehouse), "--resources", "signups", env=cli_env(sim)
+    )
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accounts = con.execute("select accounts from civic_etl.runs").fetchall()
+        signups = con.execute("select count(*) from nationbuilder.signups").fetchone()
+    assert accounts == [("nationbuilder",)]
+    assert signups == (truth(sim)["nationbuilder"]["signups"]["count"],)
+
+
+def test_action_network_with_a_base_url_and_no_key_fails_the_run(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    env = cli_env(sim)
+    del env["SOURCES__ACTION_NETWORK__API_KEY"]
+    result = run_cli("run", "--warehouse", str(tmp_path / "w.duckdb"), env=env)
+    assert_one_clear_line(result, 2, "action_network", "SOURCES__ACTION_NETWORK__API_KEY")

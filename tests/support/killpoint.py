@@ -21,6 +21,9 @@ atexit, files and DuckDB left as they are.
     model:N      mid-transform, as the N-th model is about to be built
     checks       every model built, before the checks run and anything is published
     published    the marts published, before the run summary is saved
+
+`fail:POINT` raises instead of killing, with the error DuckDB gives a process that finds the
+warehouse file open in another one (what a reader opened mid-run once did to the load step).
 """
 
 from __future__ import annotations
@@ -37,7 +40,19 @@ _lock = threading.Lock()
 _counts: dict[str, int] = {}
 
 
+_fail = False
+HELD_FILE = (
+    'IO Error: Could not set lock on file "{path}": Conflicting lock is held in '
+    "/usr/bin/python3 (PID 4242). However, you would be able to open this database in read-only "
+    "mode, e.g. by using the -readonly parameter in the CLI."
+)
+
+
 def die() -> None:
+    if _fail:
+        import duckdb
+
+        raise duckdb.IOException(HELD_FILE.format(path="warehouse.duckdb"))
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -102,6 +117,9 @@ def around_send(name: str, at: int) -> None:
 
 
 def install(point: str) -> None:
+    global _fail
+    if point.startswith("fail:"):
+        _fail, point = True, point.removeprefix("fail:")
     name, _, number = point.partition(":")
     at = int(number) if number.isdigit() else 1
     if name in ("request", "response"):
