@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 WAREHOUSE ?= data/civic.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-all lint format typecheck bench extract transform run status simulate clean
+.PHONY: help demo test test-all lint format typecheck bench extract transform run sql status simulate clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's|$$(WAREHOUSE)|$(WAREHOUSE)|g' | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ transform: $(STAMP) ## Build the analytics marts in $(WAREHOUSE)
 
 run: $(STAMP) ## The nightly job: extract + load + transform into $(WAREHOUSE)
 	$(BIN)/civic-etl run --warehouse $(WAREHOUSE)
+
+sql: $(STAMP) ## Ask $(WAREHOUSE) questions in SQL (read-only prompt; no DuckDB CLI needed)
+	$(BIN)/civic-etl query --warehouse $(WAREHOUSE)
 
 status: $(STAMP) ## Last runs, row counts, cursors, warehouse size
 	$(BIN)/civic-etl status --warehouse $(WAREHOUSE)

@@ -118,10 +118,34 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+def query(args: argparse.Namespace) -> int:
+    from pipelines.query import run_query
+    from warehouse.destination import DestinationError, is_duckdb_file
+    from warehouse.location import WarehouseError, ensure_readable, resolve
+    from warehouse.segments import SegmentError
+
+    warehouse = resolve(args.warehouse)
+    try:
+        if is_duckdb_file():
+            ensure_readable(warehouse)
+        return run_query(warehouse, args.sql, args.format)
+    except (WarehouseError, DestinationError, SegmentError) as exc:
+        return fail(args, str(exc), 2)
+
+
 def demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
     return run_demo(args.warehouse)
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("civic-etl")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="civic-etl",
         description="NationBuilder and Action Network into one DuckDB warehouse.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     add_job_options(
         commands.add_parser("run", help="extract every configured source, load, build the marts")
@@ -141,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="last runs, row counts, cursors, warehouse size"
     )
     status_parser.add_argument("--warehouse")
+    query_parser = commands.add_parser(
+        "query", help="run a SELECT on the warehouse (read-only); without SQL, a prompt"
+    )
+    query_parser.add_argument("sql", nargs="?", help="one SELECT (default: stdin, or a prompt)")
+    query_parser.add_argument("--warehouse")
+    query_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     add_simulate(commands)
     add_writeback_commands(commands)
     demo_parser = commands.add_parser(
@@ -162,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "extract": job,
         "transform": job,
         "status": status,
+        "query": query,
         "demo": demo,
     }
     handler = handlers.get(args.command) or args.func
