@@ -13,6 +13,7 @@ from sources.http import ApiClient
 from writeback.connection import NbConnection
 from writeback.logs import LIST_PUSHES, record, segment_rows, tags_applied
 from writeback.nationbuilder import (
+    LIST_SLUG,
     MAX_IDS_PER_REQUEST,
     add_to_list,
     create_list,
@@ -93,6 +94,12 @@ def push_list(
 ) -> PushResult:
     """Runs the segment, then adds the people missing from the list, removes those who left it
     and tags them, creating the list first if its slug is new. A dry run only reads."""
+    if not LIST_SLUG.fullmatch(list_slug):
+        # Refused here, dry run included: the dry run would promise a list the API refuses.
+        raise WritebackError(
+            f"list slug {list_slug!r} would be refused by NationBuilder: "
+            "use letters, digits, '-' or '_' (no spaces)"
+        )
     if not 1 <= batch_size <= MAX_IDS_PER_REQUEST:
         raise WritebackError(f"batch size must be 1..{MAX_IDS_PER_REQUEST}, got {batch_size}")
     segment = resolve_segment(query, segments_dir)

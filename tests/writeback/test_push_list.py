@@ -9,7 +9,7 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from tests.support.simulator import reset_stats
+from tests.support.simulator import requests_served, reset_stats
 from tests.support.warehouse import query
 from tests.writeback.helpers import (
     SIZES,
@@ -204,3 +204,13 @@ def test_ids_nationbuilder_does_not_know_are_reported(
 def test_failing_query_is_one_line_naming_the_problem(nb: NbConnection, warehouse: Path) -> None:
     with pytest.raises(WritebackError, match="failed on the warehouse: Catalog Error"):
         push_list(warehouse, "x", "select id from nowhere", tag=None, dry_run=True, connection=nb)
+
+
+@pytest.mark.parametrize("slug", ["two words", "café", "", "list/1"])
+def test_a_slug_nationbuilder_refuses_is_refused_even_in_a_dry_run(
+    sim: RunningSimulator, nb: NbConnection, warehouse: Path, slug: str
+) -> None:
+    reset_stats(sim)
+    with pytest.raises(WritebackError, match="would be refused by NationBuilder"):
+        push_list(warehouse, slug, SEGMENT, tag=None, dry_run=True, connection=nb)
+    assert requests_served(sim) == 0

@@ -11,6 +11,7 @@ from writeback.nationbuilder.imports import (
     wait_until_finished,
 )
 from writeback.nationbuilder.lists import (
+    LIST_SLUG,
     MAX_IDS_PER_REQUEST,
     NbList,
     add_to_list,
@@ -24,6 +25,7 @@ from writeback.nationbuilder.lists import (
 )
 
 __all__ = [
+    "LIST_SLUG",
     "MAX_IDS_PER_REQUEST",
     "MAX_IMPORT_BYTES",
     "CsvChunk",

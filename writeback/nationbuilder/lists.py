@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,8 @@ from sources.nationbuilder.settings import V1_PAGE_LIMIT
 MAX_IDS_PER_REQUEST = 100_000  # the documented limit of the add and delete people endpoints
 LISTS_PATH = "/api/v1/lists"
 RESOURCE = "push_lists"
+# What NationBuilder accepts as a list's slug (it answers 422 to anything else).
+LIST_SLUG = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
