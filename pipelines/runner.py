@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.accounts import Account
 from pipelines.extract import run_sources
 from pipelines.progress import Progress
 from pipelines.summary import RunSummary, save
@@ -18,7 +19,7 @@ def run_job(
     command: str,
     warehouse: Path,
     *,
-    sources: Sequence[str | SourceSpec],
+    sources: Sequence[str | SourceSpec | Account],
     extract: bool = True,
     transform: bool = True,
     resources: list[str] | None = None,
