@@ -4,15 +4,13 @@ afterwards builds the same marts as one `run` of every account."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from simulator.server import RunningSimulator, serve_in_thread
-from simulator.settings import SimConfig
-from tests.support.cli import cli_env, run_cli
+from tests.support.accounts import nations, nations_env
+from tests.support.cli import run_cli
 
 SMALL = {"nb_signups": 60, "nb_donations": 20, "an_people": 5, "an_actions": 5}
 SEEDS = {"north": 21, "south": 22}
@@ -22,23 +20,8 @@ MARTS = ("people", "donations", "actions")
 @pytest.fixture(scope="module")
 def two_nations() -> Iterator[dict[str, str]]:
     """Two NationBuilder accounts (north, south), each its own simulator; no Action Network."""
-    with ExitStack() as stack:
-        sims: dict[str, RunningSimulator] = {
-            name: stack.enter_context(
-                serve_in_thread(SimConfig(seed=seed, nb_token=f"nb-{name}", **SMALL))
-            )
-            for name, seed in SEEDS.items()
-        }
-        env = cli_env(sims["north"])
-        for key in [k for k in env if k.startswith("SOURCES__")]:
-            del env[key]
-        env["SOURCES__NATIONBUILDER__ACCOUNTS"] = ",".join(SEEDS)
-        env["SOURCES__NATIONBUILDER__RATE_PER_SECOND"] = "500"
-        for name, sim in sims.items():
-            prefix = f"SOURCES__NATIONBUILDER__ACCOUNTS__{name.upper()}__"
-            env[prefix + "BASE_URL"] = sim.nationbuilder_url
-            env[prefix + "ACCESS_TOKEN"] = sim.config.nb_token
-        yield env
+    with nations(SEEDS, **SMALL) as sims:
+        yield nations_env(sims)
 
 
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
