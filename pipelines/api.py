@@ -17,6 +17,8 @@ from pipelines.summary import RunSummary
 from sources.spec import SourceSpec
 from warehouse.location import resolve
 
+__all__ = ["extract", "resolve", "transform"]
+
 
 def extract(
     accounts: Sequence[str] | None = None,
