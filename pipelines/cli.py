@@ -8,10 +8,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pipelines.logs import configure_logging
 from pipelines.options import add_warehouse_options
 from writeback import add_writeback_commands
+
+if TYPE_CHECKING:
+    from pipelines.accounts import Account
+    from sources.spec import SourceSpec
 
 
 def add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +39,13 @@ def add_job_options(parser: argparse.ArgumentParser, *, extract: bool = True) ->
             help="nationbuilder or action_network (repeatable; default: every configured one)",
         )
         parser.add_argument(
+            "--account",
+            action="append",
+            default=None,
+            help="only this account: `north`, `default` (the unnamed one) or `nationbuilder:north`"
+            " (repeatable, or comma-separated; default: every configured account)",
+        )
+        parser.add_argument(
             "--resources",
             default=None,
             help="comma-separated tables to extract, e.g. signups,donations",
@@ -53,7 +65,7 @@ def split_sources(values: list[str] | None) -> list[str] | None:
 
 def job(args: argparse.Namespace) -> int:
     """run / extract / transform: one job, its summary, and an exit code a scheduler can trust."""
-    from pipelines.config import ConfigError, choose_sources
+    from pipelines.config import ConfigError, choose_accounts, choose_sources
     from pipelines.runner import run_job
     from warehouse.location import WarehouseError, resolve
     from warehouse.lock import RunLocked
@@ -62,13 +74,17 @@ def job(args: argparse.Namespace) -> int:
     extract = args.command in ("run", "extract")
     try:
         sources, notes = choose_sources(split_sources(args.source)) if extract else ([], [])
+        asked = split_sources(args.account) if extract else None
+        jobs: list[SourceSpec | Account] = list(sources)
+        if asked:
+            jobs = list(choose_accounts(sources, asked))
         for note in notes:
             log(args, note)
         resources = args.resources.split(",") if extract and args.resources else None
         summary = run_job(
             args.command,
             warehouse,
-            sources=sources,
+            sources=jobs,
             extract=extract,
             transform=args.command in ("run", "transform"),
             resources=resources,

@@ -97,3 +97,27 @@ def check_base_url(account: Account) -> None:
         if not account.is_default:
             where = f"the base_url of account {account.name!r}"
         raise ConfigError(f"{where} must be an http(s) address, got {url!r}")
+
+
+def choose_accounts(sources: list[SourceSpec], requested: list[str]) -> list[Account]:
+    """The accounts asked for by name, among the chosen sources' configured accounts.
+
+    A name is an account name (`north`, or `default` for the account configured without a name),
+    which picks that account in every chosen source that has it, or a label as the run summary
+    prints it (`nationbuilder:north`, `nationbuilder` for its default account), which picks one.
+    An unknown name fails before anything runs, listing what is configured.
+    """
+    configured = plan_accounts(sources)
+    chosen: list[Account] = []
+    for name in requested:
+        wanted = name.strip().lower()
+        matches = [
+            account
+            for account in configured
+            if wanted in (account.label, account.name, f"{account.source}:{account.name}")
+        ]
+        if not matches:
+            labels = ", ".join(account.label for account in configured) or "none"
+            raise ConfigError(f"unknown account {name!r}; configured accounts: {labels}")
+        chosen.extend(account for account in matches if account not in chosen)
+    return chosen

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -76,19 +77,33 @@ def postgres_server() -> Iterator[str]:
         yield dsn
 
 
-@pytest.fixture
-def postgres_dsn(postgres_server: str) -> Iterator[str]:
-    """A fresh database on the session's server for this test, dropped afterwards."""
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """A new database on `server`, dropped afterwards."""
     import psycopg2
 
     name = f"civic_etl_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(postgres_server)
+    admin = psycopg2.connect(server)
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
             cursor.execute(f"create database {name}")
-        yield urlunsplit(urlsplit(postgres_server)._replace(path=f"/{name}"))
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
         with admin.cursor() as cursor:
             cursor.execute(f"drop database if exists {name} with (force)")
     finally:
         admin.close()
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: str) -> Iterator[str]:
+    """A fresh database on the session's server for this test, dropped afterwards."""
+    with fresh_database(postgres_server) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def other_postgres_dsn(postgres_server: str) -> Iterator[str]:
+    """A second fresh database, for a test comparing two warehouses on the same server."""
+    with fresh_database(postgres_server) as dsn:
+        yield dsn

@@ -315,3 +315,21 @@ def build(
 def build_marts(warehouse: str | os.PathLike[str]) -> dict[str, Any]:
     """`build` for the job runner: the result as JSON-ready data, or `TransformError`."""
     return build(warehouse).as_dict()
+
+
+def check_built(
+    warehouse: str | os.PathLike[str], model: str, *, schema: str = DEFAULT_SCHEMA
+) -> tuple[int, list[CheckFailure]]:
+    """Run one built model's checks again, as an orchestrator's asset check does after a build:
+    how many ran, and the ones that did not hold."""
+    project = load_project()
+    targets = model_targets(project.models, schema)
+    failures: list[CheckFailure] = []
+    checks = project.models[model].checks
+    with _connection(warehouse) as con:
+        for check in checks:
+            row = next(iter(con.query(_check_sql(check, project, targets))), None)
+            problems, example, expected = row if row else (1, None, None)
+            if problems:
+                failures.append(describe_failure(check, problems, example, expected))
+    return len(checks), failures
