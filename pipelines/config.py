@@ -7,6 +7,7 @@ or its base URL); one that is only partly set
 
 from __future__ import annotations
 
+import inspect
 from urllib.parse import urlparse
 
 from pipelines.accounts import (
@@ -31,11 +32,21 @@ WHICH_ACCOUNT = ("base_url",)
 
 
 def _partly_set(spec: SourceSpec) -> bool:
-    return any(
-        lookup(spec, setting.name) is not None
-        for setting in spec.settings
-        if setting.required or setting.secret or setting.name in WHICH_ACCOUNT
-    )
+    """Whether the user set anything that names an account of `spec`. A base URL equal to the
+    source's own default (Action Network's public API, as the shipped config.toml spells it)
+    names no account: a user of only NationBuilder keeps that line and runs NationBuilder."""
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(spec.factory).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    for setting in spec.settings:
+        if not (setting.required or setting.secret or setting.name in WHICH_ACCOUNT):
+            continue
+        value = lookup(spec, setting.name)
+        if value is not None and value != defaults.get(setting.name):
+            return True
+    return False
 
 
 def choose_sources(requested: list[str] | None) -> tuple[list[SourceSpec], list[str]]:

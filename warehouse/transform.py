@@ -197,6 +197,13 @@ def _connection(
         opened.__exit__(None, None, None)
 
 
+def project_targets(project: Project, schema: str) -> dict[tuple[str, str], str]:
+    """Where the project's models live in a build into `schema` (staging and intermediate in
+    its internal schema)."""
+    internal = [name for name, model in project.models.items() if model.layer in INTERNAL_LAYERS]
+    return model_targets(project.models, schema, internal)
+
+
 def _check_sql(check: Check, project: Project, targets: dict[tuple[str, str], str]) -> str:
     references, ctes = table_references(check.sql, check.name)
     classify(references, ctes, project.models, project.raw_tables, check.name)
@@ -259,8 +266,7 @@ def _build_in_transaction(
         con.run(f"create schema {quote(each)}")
     used = {source for model in project.models.values() for source in model.sources}
     result.stand_ins = prepare_stand_ins(con, used, project.raw_tables, scratch)
-    internal = [name for name, model in project.models.items() if model.layer in INTERNAL_LAYERS]
-    targets = model_targets(project.models, schema, internal)
+    targets = project_targets(project, schema)
     targets.update({(s.schema, s.table): s.relation for s in result.stand_ins})
     _build_models(con, project, targets, schema, result)
     _run_checks(con, project, targets, result)
@@ -323,7 +329,7 @@ def check_built(
     """Run one built model's checks again, as an orchestrator's asset check does after a build:
     how many ran, and the ones that did not hold."""
     project = load_project()
-    targets = model_targets(project.models, schema)
+    targets = project_targets(project, schema)
     failures: list[CheckFailure] = []
     checks = project.models[model].checks
     with _connection(warehouse) as con:

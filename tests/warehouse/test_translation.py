@@ -8,8 +8,8 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from warehouse.destination import DIALECTS, translate
-from warehouse.models import model_targets, rewrite
-from warehouse.transform import _check_sql, load_project
+from warehouse.models import rewrite
+from warehouse.transform import _check_sql, load_project, project_targets
 
 CLOUD = ("motherduck", "bigquery")
 # What sqlglot 30.21 cannot say in BigQuery (it warns and writes its nearest SQL); a fix to the
@@ -25,7 +25,7 @@ BIGQUERY_UNSUPPORTED = {
 def statements() -> dict[str, list[str]]:
     """Each model's statements as the runner sends them: its `create table`, then its checks."""
     project = load_project()
-    targets = model_targets(project.models, "analytics")
+    targets = project_targets(project, "analytics")
     built: dict[str, list[str]] = {}
     for name in project.order:
         model = project.models[name]

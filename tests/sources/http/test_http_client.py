@@ -37,7 +37,7 @@ from sources.http import (
     default_session,
     iter_nb_v2_pages,
 )
-from sources.nationbuilder.client import nationbuilder_settings
+from sources.nationbuilder.client import BASE_URL_HELP, nationbuilder_settings
 from tests.support.servers import serve, serve_in_thread
 
 SIGNUP = f"{NB_PREFIX}/api/v2/signups/1"
@@ -166,7 +166,7 @@ def test_fatal_404_is_one_line_naming_the_call_and_not_the_token() -> None:
     text = str(caught.value)
     assert text == (
         "nationbuilder: GET /nationbuilder/api/v2/signups/1?access_token=*** -> "
-        "404 not_found: Record not found for ***"
+        f"404 not_found: Record not found for ***; {BASE_URL_HELP}"
     )
     assert TOKEN not in text + repr(caught.value)
     assert caught.value.status == 404
