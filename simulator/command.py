@@ -26,11 +26,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="population seed")
-    parser.add_argument("--nb-signups", type=int, default=defaults.nb_signups)
-    parser.add_argument("--nb-donations", type=int, default=defaults.nb_donations)
-    parser.add_argument("--nb-lists", type=int, default=defaults.nb_lists)
-    parser.add_argument("--an-people", type=int, default=defaults.an_people)
-    parser.add_argument("--an-actions", type=int, default=defaults.an_actions)
+    parser.add_argument(
+        "--nb-signups",
+        type=int,
+        default=defaults.nb_signups,
+        help="NationBuilder signups (people) to serve",
+    )
+    parser.add_argument(
+        "--nb-donations", type=int, default=defaults.nb_donations, help="NationBuilder donations"
+    )
+    parser.add_argument(
+        "--nb-lists", type=int, default=defaults.nb_lists, help="NationBuilder lists"
+    )
+    parser.add_argument(
+        "--an-people", type=int, default=defaults.an_people, help="Action Network people"
+    )
+    parser.add_argument(
+        "--an-actions",
+        type=int,
+        default=defaults.an_actions,
+        help="Action Network actions of every kind, in all",
+    )
     parser.add_argument(
         "--an-timestamps",
         choices=("live", "doc"),

@@ -81,3 +81,12 @@ def test_version_and_make_help_say_what_they_mean() -> None:
         check=True,
     ).stdout
     assert "$(WAREHOUSE)" not in shown and "into data/x.duckdb" in shown
+
+
+def test_simulate_help_gives_every_option_a_meaning_and_names_the_credentials() -> None:
+    from simulator.command import build_parser
+
+    parser = build_parser()
+    undocumented = [a.dest for a in parser._actions if not a.help and a.dest != "help"]
+    assert undocumented == []
+    assert "nb-test-token" in parser.format_help() and "an-test-key" in parser.format_help()
