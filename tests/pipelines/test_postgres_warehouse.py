@@ -83,6 +83,7 @@ def test_postgres_marts_equal_duckdb_marts_row_for_row(postgres_dsn: str, tmp_pa
         run_both(sim, duck, pg_state, postgres_dsn)
         mutate(sim, 0.05)  # a day of changes, deletions included, loaded incrementally on top
         run_both(sim, duck, pg_state, postgres_dsn)
+        reads_and_writes_back_on_postgres(sim, duck, pg_state, postgres_dsn)
     expected, actual = duckdb_marts(duck), postgres_marts(postgres_dsn)
     for mart in MARTS:
         (duck_columns, duck_rows), (pg_columns, pg_rows) = expected[mart], actual[mart]
@@ -91,6 +92,31 @@ def test_postgres_marts_equal_duckdb_marts_row_for_row(postgres_dsn: str, tmp_pa
         assert len(pg_rows) == len(duck_rows), mart
         difference = first_difference(pg_rows, duck_rows)
         assert pg_rows == duck_rows, f"{mart}: first difference {difference}"
+
+
+def reads_and_writes_back_on_postgres(
+    sim: RunningSimulator, duck: Path, pg_state: Path, dsn: str
+) -> None:
+    """status, query and a write-back dry run read PostgreSQL, the warehouse holding the data
+    (the local path only anchors the working state): they agree with the DuckDB twin."""
+    on_postgres = cli_env(
+        sim, CIVIC_ETL_DESTINATION="postgres", DESTINATION__POSTGRES__CREDENTIALS=dsn
+    )
+    status = run_cli("status", "--warehouse", str(pg_state), env=on_postgres)
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.count("succeeded") >= 2, status.stdout  # both runs, from PostgreSQL
+    count = "select count(*) as n from analytics.people"
+    asked = run_cli(
+        "query", count, "--warehouse", str(pg_state), "--format", "csv", env=on_postgres
+    )
+    twin = run_cli("query", count, "--warehouse", str(duck), "--format", "csv", env=cli_env(sim))
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout == twin.stdout and int(asked.stdout.split()[1]) > 0
+    args = ("push-list", "--list", "pg-dry", "--query", "petitioners_never_donated", "--dry-run")
+    pushed = run_cli(*args, "--warehouse", str(pg_state), env=on_postgres)
+    local = run_cli(*args, "--warehouse", str(duck), env=cli_env(sim))
+    assert pushed.returncode == 0, pushed.stderr
+    assert pushed.stdout == local.stdout and "would" in pushed.stdout.lower()
 
 
 def first_difference(left: list[Any], right: list[Any]) -> Any:
