@@ -155,7 +155,8 @@ def run_one(
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
         result.load_ids = list(info.loads_ids)
         result.rows = rows_loaded(pipeline)
-        while more := resuming(pipeline):
+        selected = set(built.selected_resources)
+        while more := [name for name in resuming(pipeline) if name in selected]:
             # Each chunk of a long first load is a load of its own, committing its state.
             info = pipeline.run(build_source(account, used, more, known))
             result.load_ids += info.loads_ids
