@@ -120,6 +120,17 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
 
 
+def resuming(pipeline: dlt.Pipeline) -> list[str]:
+    """The resources whose first load has chunks left: their committed state holds `resume`
+    (see `sources/action_network/chunks.py`), so the next load reads the next chunk."""
+    return [
+        name
+        for source in pipeline.state.get("sources", {}).values()
+        for name, state in source.get("resources", {}).items()
+        if isinstance(state, dict) and "resume" in state
+    ]
+
+
 def run_one(
     account: Account,
     warehouse: Path,
@@ -142,9 +153,16 @@ def run_one(
         known = live_keys(warehouse, account.dataset, ((t.name, t.key) for t in known_tables))
         built = build_source(account, used, resources, known)
         info = pipeline.run(built, refresh="drop_sources") if full_refresh else pipeline.run(built)
-        result.deleted = tidy(pipeline)
         result.load_ids = list(info.loads_ids)
         result.rows = rows_loaded(pipeline)
+        selected = set(built.selected_resources)
+        while more := [name for name in resuming(pipeline) if name in selected]:
+            # Each chunk of a long first load is a load of its own, committing its state.
+            info = pipeline.run(build_source(account, used, more, known))
+            result.load_ids += info.loads_ids
+            for table, count in rows_loaded(pipeline).items():
+                result.rows[table] = result.rows.get(table, 0) + count
+        result.deleted = tidy(pipeline)
         result.ok = True
     except Exception as exc:  # reported in the summary; the CLI turns it into one line
         result.error = describe(exc) + kept_note(pipeline)

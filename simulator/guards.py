@@ -134,6 +134,8 @@ class Stats:
     first_arrival: dict[str, float] = field(default_factory=dict)
     last_arrival: dict[str, float] = field(default_factory=dict)
     by_route: Counter[str] = field(default_factory=Counter)
+    # The same per path actually requested (`action_network GET /api/v2/people`): one collection.
+    by_path: Counter[str] = field(default_factory=Counter)
     throttled: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     unauthorized: Counter[str] = field(default_factory=Counter)
@@ -143,7 +145,7 @@ class Stats:
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         names = (
-            *("requests", "by_route", "throttled", "faults", "unauthorized"),
+            *("requests", "by_route", "by_path", "throttled", "faults", "unauthorized"),
             *("bad_input", "credentials_in_query", "in_flight", "max_in_flight"),
             *("first_arrival", "last_arrival"),
         )
@@ -259,6 +261,7 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
         if credential_in_query(request, config):
             stats.credentials_in_query[api] += 1
         stats.by_route[f"{api} {request.method} {route.removeprefix(app[PREFIX])}"] += 1
+        stats.by_path[f"{api} {request.method} {request.path.removeprefix(app[PREFIX])}"] += 1
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         if api == "nationbuilder":

@@ -10,12 +10,14 @@ import pyarrow as pa
 from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 
+from sources.action_network.chunks import FirstLoadChunk
 from sources.action_network.client import API, action_network_settings
 from sources.action_network.cursor import Cursor
 from sources.action_network.fanout import interleave
 from sources.action_network.fetch import Fetcher, at_least_one
 from sources.action_network.records import bare_uuid, child_row_maker, page_row, person_row
 from sources.action_network.settings import (
+    CHUNK_PAGES,
     CONCURRENCY,
     DEFAULT_BASE_URL,
     NESTED,
@@ -41,15 +43,30 @@ def _hints(columns: dict[str, str], *, merged: bool) -> TTableSchemaColumns:
     return dlt_hints(columns, KEY, merged=merged)
 
 
-def people_resource(fetcher: Fetcher, overlap_seconds: int) -> DltResource:
-    """People changed since the last run (all of them on the first), merged on `id`."""
+def people_resource(fetcher: Fetcher, overlap_seconds: int, chunk_pages: int) -> DltResource:
+    """People changed since the last run (all of them on the first), merged on `id`.
+
+    The first load reads `chunk_pages` pages per dlt load (see `chunks`), so a killed one
+    resumes after its last committed chunk.
+    """
 
     async def pages() -> AsyncIterator[pa.Table]:
-        cursor = Cursor(dlt.current.resource_state(PEOPLE.name), overlap_seconds)
+        state = dlt.current.resource_state(PEOPLE.name)
+        cursor = Cursor(state, overlap_seconds)
+        chunk = FirstLoadChunk(state, chunk_pages) if cursor.since is None else None
         async with fetcher.open():
-            async for table in in_batches(fetcher.tables(PEOPLE, person_row, cursor=cursor)):
+            if chunk is None:
+                tables = fetcher.tables(PEOPLE, person_row, cursor=cursor)
+            else:
+                tables = chunk.count(
+                    fetcher.tables(PEOPLE, person_row, cursor=cursor, pages=chunk.pages)
+                )
+            async for table in in_batches(tables):
                 yield table
-        cursor.save()
+        if chunk is None:
+            cursor.save()
+        else:
+            chunk.finish(cursor)
 
     return dlt.resource(
         pages,
@@ -141,19 +158,21 @@ def action_network_source(
     concurrency: int = CONCURRENCY,
     overlap_seconds: int = OVERLAP_SECONDS,
     read_timeout: float = READ_TIMEOUT,
+    chunk_pages: int = CHUNK_PAGES,
     registry: Credentials | None = None,
 ) -> list[DltResource]:
     """Every Action Network table, all resources sharing one client: one 4 req/s budget per key.
 
     Pass the run's `registry` to read the request counters afterwards. `read_timeout` is how
-    long a response may stall before the request is retried.
+    long a response may stall before the request is retried. `chunk_pages` is how many pages
+    of people a first load commits at a time (at most what a killed first load reads again).
     """
     settings = action_network_settings(
         base_url, api_key, rate=rate_per_second, read_timeout=read_timeout
     )
     fetcher = Fetcher(SharedClient((registry or CredentialRegistry()).get(settings)), concurrency)
     return [
-        people_resource(fetcher, overlap_seconds),
+        people_resource(fetcher, overlap_seconds, chunk_pages),
         *(nested_resource(fetcher, spec, overlap_seconds) for spec in NESTED),
         *(standalone_resource(fetcher, collection) for collection in STANDALONE),
     ]
@@ -169,6 +188,7 @@ SPEC = SourceSpec(
         Setting("concurrency", int),
         Setting("overlap_seconds", int),
         Setting("read_timeout", float),
+        Setting("chunk_pages", int),
     ),
     table_aliases={nested.parent.name: (nested.child.name,) for nested in NESTED},
 )

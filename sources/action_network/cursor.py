@@ -30,7 +30,7 @@ class Cursor:
         self._state = state
         self.field: str = state.get("modified_field") or MODIFIED_FIELDS[0]
         saved = state.get("cursor")
-        self.since: str | None = None
+        self.since: str | None = None  # None: a first (full) load
         if saved:
             overlap = timedelta(seconds=overlap_seconds)
             self.since = api_time(datetime.fromisoformat(saved) - overlap)
@@ -60,11 +60,25 @@ class Cursor:
             if newest is not None and (self._newest is None or newest > self._newest):
                 self._newest = newest
 
-    def save(self) -> None:
-        """Moves the cursor to the newest record seen (it never moves back)."""
+    @property
+    def newest(self) -> str | None:
+        """The newest modification seen so far, as ISO text (what the state keeps)."""
+        return self._newest.isoformat() if self._newest is not None else None
+
+    def include(self, newest: str | None) -> None:
+        """Counts a modification seen by an earlier chunk of the same first load."""
+        if newest is not None:
+            seen = datetime.fromisoformat(newest)
+            if self._newest is None or seen > self._newest:
+                self._newest = seen
+
+    def save(self, not_after: datetime | None = None) -> None:
+        """Moves the cursor to the newest record seen, or to `not_after` when that is older (it
+        never moves back)."""
         self._state["modified_field"] = self._seen_field or self.field
         saved = self._state.get("cursor")
-        if self._newest is not None and (
-            saved is None or self._newest > datetime.fromisoformat(saved)
-        ):
-            self._state["cursor"] = self._newest.isoformat()
+        newest = self._newest
+        if newest is not None and not_after is not None:
+            newest = min(newest, not_after)
+        if newest is not None and (saved is None or newest > datetime.fromisoformat(saved)):
+            self._state["cursor"] = newest.isoformat()

@@ -50,16 +50,18 @@ class Fetcher:
         make_row: RowMaker,
         path: str | None = None,
         cursor: Cursor | None = None,
+        pages: tuple[int, int | None] = (1, None),
     ) -> AsyncGenerator[pa.Table, None]:
-        """One table per page of `path` (default `/<collection>`), changed ones only with a cursor.
+        """One table per page of `path` (default `/<collection>`), changed ones only with a cursor;
+        only the `pages` from first to last (None: to the end) when given.
 
         A record that cannot be read fails the run with one line naming the resource, the page
         and the problem.
         """
         path = path or collection.name
         builder = self._builder(collection)
-        async with aclosing(self._record_pages(collection, path, cursor)) as pages:
-            async for number, records in pages:
+        async with aclosing(self._record_pages(collection, path, cursor, pages)) as numbered:
+            async for number, records in numbered:
                 try:
                     table = builder.build(records, make_row)
                 except RecordError as exc:
@@ -77,14 +79,18 @@ class Fetcher:
         return self._builders.setdefault(collection.name, TableBuilder(collection.columns))
 
     async def _record_pages(
-        self, collection: Collection, path: str, cursor: Cursor | None
+        self,
+        collection: Collection,
+        path: str,
+        cursor: Cursor | None,
+        stretch: tuple[int, int | None],
     ) -> AsyncGenerator[tuple[int, list[Any]], None]:
         """(page number, records); a 400 on the filter is retried once in the other dialect."""
         assert self.client is not None, "tables() is read while the fetcher is open"
         for attempt in (1, 2):
             params = cursor.params() if cursor is not None else {}
             field = cursor.field if cursor is not None else ""
-            number = 0
+            number = stretch[0] - 1
             pages = iter_hal_pages(
                 self.client,
                 path,
@@ -92,6 +98,8 @@ class Fetcher:
                 embedded_key=collection.embedded_key,
                 per_page=PER_PAGE,
                 resource=collection.name,
+                first_page=stretch[0],
+                last_page=stretch[1],
             )
             try:
                 async with aclosing(pages):
@@ -100,7 +108,7 @@ class Fetcher:
                         yield number, page["_embedded"][collection.embedded_key]
                 return
             except FatalHttpError as exc:
-                rejected = exc.status == _BAD_REQUEST and bool(params) and not number
+                rejected = exc.status == _BAD_REQUEST and bool(params) and number < stretch[0]
                 if cursor is None or not rejected or attempt == 2:
                     raise
                 cursor.flip(field)

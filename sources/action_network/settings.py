@@ -11,6 +11,9 @@ PER_PAGE = 25  # the API's maximum
 RATE_PER_SECOND = 4.0  # AN's limit per API key
 CONCURRENCY = 4
 OVERLAP_SECONDS = 3600  # re-read this much before the saved cursor: late commits, clock skew
+# Pages of people a first load commits per dlt load: 10,000 people, 100 s at the limit, so a
+# killed first load of a million reads at most that again and a load's overhead stays small.
+CHUNK_PAGES = 400
 READ_TIMEOUT = 30.0  # seconds a response may stall before the request is retried
 # OData names of the modification time: the live v2 API's first, then the v1-era doc copy's.
 MODIFIED_FIELDS = ("modified_date", "modified_at")

@@ -67,20 +67,22 @@ class _PageGuard:
 
 
 async def _in_order(
-    fetch: FetchPage, first: int, known_last: int | None, window: Window
+    fetch: FetchPage, first: int, known_last: int | None, window: Window, stop: int | None = None
 ) -> AsyncGenerator[tuple[int, Page], None]:
     """Fetches numbered pages ahead of the consumer and hands them over in page order.
 
     Up to `window()` pages are in flight while the total is unknown or the page is within
     `known_last`; past a known end pages are probed one at a time, because the next one is most
     likely the empty page that ends the collection. Pages still in flight when the consumer stops
-    (at the first empty page) are cancelled and never yielded.
+    (at the first empty page) are cancelled and never yielded. Nothing past `stop` is requested.
     """
     tasks: dict[int, asyncio.Task[Page]] = {}
     scheduled = number = first
     try:
-        while True:
-            while scheduled - number < _window(scheduled, known_last, window()):
+        while stop is None or number <= stop:
+            while scheduled - number < _window(scheduled, known_last, window()) and (
+                stop is None or scheduled <= stop
+            ):
                 tasks[scheduled] = asyncio.ensure_future(fetch(scheduled))
                 scheduled += 1
             yield number, await tasks.pop(number)
@@ -250,6 +252,8 @@ async def iter_hal_pages(
     resource: str | None = None,
     *,
     per_page: int = HAL_MAX_PER_PAGE,
+    first_page: int = 1,
+    last_page: int | None = None,
 ) -> AsyncGenerator[Page, None]:
     """Yields the non-empty pages of an Action Network collection, in page order.
 
@@ -271,8 +275,11 @@ async def iter_hal_pages(
     total_pages+1 only if the last page still links `next`; without it (AN `people`, which
     links `next` even from its last page) a window of that many pages
     is read ahead and the first empty page ends the collection.
+    `first_page` and `last_page` read one stretch of the collection (a chunk of a long load that
+    resumes): nothing after `last_page` is requested.
     """
     _require_range("per_page", per_page, HAL_MAX_PER_PAGE)
+    _require_range("first_page", first_page)
     _require_range("concurrency", concurrency)
     guard = _PageGuard(client, path)
     base = {**(params or {}), "per_page": per_page}
@@ -296,17 +303,18 @@ async def iter_hal_pages(
         if isinstance(total, int) and not isinstance(total, bool) and total > before:
             raise guard.malformed(number, f"no records, yet it counts {total} ({before} read)")
 
-    first = await fetch(1)
-    found = _hal_records(guard, 1, first, embedded_key)
+    first = await fetch(first_page)
+    found = _hal_records(guard, first_page, first, embedded_key)
     if not found:
-        await check_end(1, first)
+        await check_end(first_page, first)
         return
-    guard.accept(1, found, resource)
+    guard.accept(first_page, found, resource)
     yield first
-    if not _has_next(first):
+    if not _has_next(first) or first_page == last_page:
         return
     window = _pages_ahead(client, concurrency)
-    async with aclosing(_in_order(fetch, 2, _total_pages(first), window)) as pages:
+    ordered = _in_order(fetch, first_page + 1, _total_pages(first), window, last_page)
+    async with aclosing(ordered) as pages:
         async for number, page in pages:
             found = _hal_records(guard, number, page, embedded_key)
             if not found:

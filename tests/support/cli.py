@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,12 +123,17 @@ def start_civic_etl(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def kill_when_served(
-    process: subprocess.Popen[str], sim: RunningSimulator, requests: int, timeout: float = 120
+    process: subprocess.Popen[str],
+    sim: RunningSimulator,
+    requests: int,
+    timeout: float = 120,
+    served: Callable[[RunningSimulator], int] = requests_served,
 ) -> bool:
-    """SIGKILL the run once the simulator has served `requests` requests; False if it ended."""
+    """SIGKILL the run once the simulator has served `requests` requests (as `served` counts
+    them: all of them by default); False if it ended first."""
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
-        if requests_served(sim) >= requests:
+        if served(sim) >= requests:
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=30)
             return True

@@ -13,6 +13,7 @@ import dlt
 from aiohttp import web
 from dlt.common.pipeline import LoadInfo
 
+from pipelines.extract import resuming
 from simulator.server import RunningSimulator
 from sources.action_network import action_network_source
 from sources.action_network.client import action_network_settings
@@ -64,14 +65,22 @@ def run_source(
     rate_per_second: float = FAST_RATE,
     registry: CredentialRegistry | None = None,
 ) -> LoadInfo:
+    """Loads the source as `pipelines.extract.run_one` does: chunk after chunk of a long first
+    load of people, each its own load, until none remains; the last load's info."""
     base_url = sim.url if isinstance(sim, ScriptedApi) else sim.action_network_url
-    source = action_network_source(
-        base_url=base_url,
-        api_key=api_key,
-        rate_per_second=rate_per_second,
-        registry=registry,
-    )
-    return pipeline.run(source)
+
+    def source() -> Any:
+        return action_network_source(
+            base_url=base_url,
+            api_key=api_key,
+            rate_per_second=rate_per_second,
+            registry=registry,
+        )
+
+    info = pipeline.run(source())
+    while more := resuming(pipeline):
+        info = pipeline.run(source().with_resources(*more))
+    return info
 
 
 def query(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:

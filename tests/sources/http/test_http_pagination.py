@@ -223,6 +223,19 @@ def test_hal_without_totals_reads_ahead_and_stops_at_the_first_empty_page() -> N
     assert max(server.pages_requested) <= 10
 
 
+def test_hal_reads_one_stretch_of_pages_and_requests_nothing_past_its_last() -> None:
+    server = HalServer(an_people(250), with_totals=False)
+
+    def pages(client: ApiClient) -> AsyncGenerator[dict[str, Any], None]:
+        return iter_hal_pages(
+            client, "people", None, "osdi:people", concurrency=4, first_page=3, last_page=6
+        )
+
+    got, _ = _collect(server.app(), AN_PREFIX, pages, **_an_settings())
+    assert _hal_ids(got) == [person["identifiers"][0] for person in an_people(250)[50:150]]
+    assert sorted(server.pages_requested) == [3, 4, 5, 6], "no read-ahead past the stretch"
+
+
 def test_hal_reads_records_from_embedded_not_links() -> None:
     attendances = an_people(30)
     server = HalServer(attendances, embedded_key="osdi:attendances")
