@@ -27,10 +27,11 @@ import sqlglot.errors
 
 ENV_VAR = "CIVIC_ETL_DESTINATION"
 DUCKDB = "duckdb"
-# What DuckDB may hold in memory while dlt loads into it; past this it spills to disk, so a
-# load's memory does not grow with the collection.
+# What DuckDB may hold in memory while dlt loads into it (past it, it spills to disk), when the
+# user sets one: `CIVIC_ETL_DUCKDB_MEMORY_LIMIT=512MB`. Unset, DuckDB's own default holds (80% of
+# RAM): since a run holds its file from start to end, dlt's merge of a 200k-row collection needs
+# more than 128MB and fails below that (64MB was enough while each step opened the file anew).
 MEMORY_LIMIT_ENV_VAR = "CIVIC_ETL_DUCKDB_MEMORY_LIMIT"
-DEFAULT_LOAD_MEMORY_LIMIT = "64MB"
 # dlt destination -> sqlglot dialect, where their names differ
 DIALECTS = {"motherduck": "duckdb", "mssql": "tsql", "synapse": "tsql", "athena": "trino"}
 
@@ -57,7 +58,8 @@ def dlt_destination(warehouse: Path) -> Any:
     name = destination_name()
     if name != DUCKDB:
         return name
-    settings = {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV_VAR, DEFAULT_LOAD_MEMORY_LIMIT)}
+    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
+    settings = {"memory_limit": limit} if limit else {}
     return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=settings))
 
 

@@ -189,7 +189,8 @@ def _connection(
         raise TransformError(f"cannot open the warehouse {warehouse}: {_one_line(exc)}") from None
     if con.is_duckdb:
         # A run keeps its DuckDB file open from start to end, so the loads' memory limit
-        # (warehouse/destination.py) is still set on it: the marts are built without one.
+        # (warehouse/destination.py), when one is set, is still set on it: the marts are
+        # built without one.
         con.run("reset global memory_limit")
     try:
         yield con
