@@ -46,6 +46,7 @@ import duckdb
 
 from bench.procs import Finished, run_measured
 from bench.simproc import sim_json, simulator_process
+from sources.action_network.settings import PER_PAGE as AN_PER_PAGE
 
 MODES = ("layer", "sequential", "rest_api")
 RESUME_KILL_SHARE = 0.75
@@ -266,7 +267,14 @@ def run_scale(plan: Plan) -> list[dict[str, Any]]:
 def run_resume(people: int, rate: float) -> dict[str, Any]:
     """An AN people load killed at 75% of an uninterrupted run's requests, then run again."""
     limits = ("--an-rate", f"{rate:g}")
-    env = {"SOURCES__ACTION_NETWORK__RATE_PER_SECOND": f"{rate:g}"}
+    # Chunks of a tenth of the collection, so a kill at 75% shows what resuming saves: the
+    # default (400 pages, 10,000 people) would read these few thousand in one chunk, where a
+    # 1M-people first load has a hundred of them.
+    chunk = max(1, math.ceil(people / AN_PER_PAGE / 10))
+    env = {
+        "SOURCES__ACTION_NETWORK__RATE_PER_SECOND": f"{rate:g}",
+        "SOURCES__ACTION_NETWORK__CHUNK_PAGES": str(chunk),
+    }
     with (
         simulator_process(*sim_args(AN, people, 0, limits)) as url,
         tempfile.TemporaryDirectory(prefix="resume-") as tmp,
@@ -295,6 +303,7 @@ def run_resume(people: int, rate: float) -> dict[str, Any]:
     return {
         "people": people,
         "rate_per_s": rate,
+        "chunk_pages": chunk,
         "uninterrupted_requests": full_requests,
         "uninterrupted_s": round(uninterrupted.seconds, 2),
         "kill_at_requests": threshold,
