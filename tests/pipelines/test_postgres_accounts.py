@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.accounts import nations, nations_env
 from tests.support.cli import civic_etl, start_civic_etl
 from tests.support.simulator import requests_served, reset_stats, stats
@@ -46,6 +48,9 @@ def arrivals(stats_seen: dict[str, Any]) -> tuple[float, float]:
     return min(stats_seen["first_arrival"].values()), max(stats_seen["last_arrival"].values())
 
 
+# About 30 s; the fast suite has the same two accounts at once on PostgreSQL in
+# test_postgres_locks, and extracted apart then transformed on DuckDB in test_cli_extract_account.
+@pytest.mark.slow
 def test_two_accounts_extracted_at_once_then_transformed_equal_one_run(
     postgres_dsn: str, other_postgres_dsn: str, tmp_path: Path
 ) -> None:
@@ -73,6 +78,8 @@ def test_two_accounts_extracted_at_once_then_transformed_equal_one_run(
     assert apart == together
 
 
+# The fast suite's test_postgres_locks refuses the same account's second extract with 3.
+@pytest.mark.slow
 def test_a_third_extract_of_an_account_already_running_exits_3(
     postgres_dsn: str, tmp_path: Path
 ) -> None:

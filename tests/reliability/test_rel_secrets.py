@@ -57,7 +57,8 @@ def assert_no_secret_anywhere(
     assert control(sim, "/_sim/stats")["credentials_in_query"] == {}, "a token went in a URL"
 
 
-@pytest.mark.parametrize("log_format", ("text", "json"))
+# A whole run per format: JSON's is slow (failed runs below check both formats anyway).
+@pytest.mark.parametrize("log_format", ("text", pytest.param("json", marks=pytest.mark.slow)))
 def test_a_successful_run_keeps_credentials_out_of_everything(
     sim: RunningSimulator, log_format: str, tmp_path: Path
 ) -> None:

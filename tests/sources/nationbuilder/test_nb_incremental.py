@@ -136,6 +136,8 @@ def test_churn_second_run_is_far_smaller_than_the_first(churn: Churn) -> None:
     assert churn.second < 0.5 * churn.first, (churn.second, churn.first)
 
 
+# Light churn (with its deletions) is in the fast suite; a fifth deleted is the slow case.
+@pytest.mark.slow
 def test_heavy_deletions_still_land_exactly(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -265,6 +267,8 @@ def test_failed_run_moves_no_cursor_and_the_next_run_catches_up(
         assert resource_cursors(warehouse)["signups"] > cursors["signups"]
 
 
+# test_cli_busy's failed load, landed by the next run, is the same case through the CLI.
+@pytest.mark.slow
 def test_failed_load_is_landed_before_the_next_extract(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
