@@ -160,7 +160,9 @@ def test_an_interrupted_run_exits_130_and_is_recorded_interrupted(
     warehouse = tmp_path / "w.duckdb"
     env = cli_env(slow_sim)
     reset_stats(slow_sim)
-    run = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
+    # Ctrl-C reaches a run in a terminal's foreground; one started by a job in the background
+    # (the test suite itself may be one) inherits SIGINT ignored, as shells do, and keeps going.
+    run = start_civic_etl("run", "--warehouse", str(warehouse), env=env, sigint=signal.SIG_DFL)
     wait_until(run, lambda: requests_served(slow_sim) >= 10, "10 requests served")
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=240)

@@ -111,7 +111,15 @@ def civic_etl(
     )
 
 
-def start_civic_etl(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def start_civic_etl(
+    *args: str, env: dict[str, str], sigint: signal.Handlers | None = None
+) -> subprocess.Popen[str]:
+    """`civic-etl ARGS` started, not waited for; `sigint` sets how the process starts out
+    treating SIGINT (else as this process does: ignored, when it runs as a background job)."""
+
+    def start_with_sigint() -> None:
+        signal.signal(signal.SIGINT, sigint)
+
     return subprocess.Popen(
         command(args),
         cwd=REPO,
@@ -119,6 +127,7 @@ def start_civic_etl(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=None if sigint is None else start_with_sigint,
     )
 
 
