@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import tomllib
 
+import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
+from warehouse.destination import LOAD_MEMORY_LIMIT, MEMORY_LIMIT_ENV_VAR
 from warehouse.filehold import held_by
 
 
@@ -54,7 +56,20 @@ def one_line_error(exc: BaseException) -> str:
             where = "set it in .dlt/secrets.toml or the environment"
             return f"missing configuration: {', '.join(names)} ({where})"
     innermost = chain[-1]
+    if isinstance(innermost, duckdb.OutOfMemoryException):
+        return out_of_memory(innermost)
     return one_line(f"{type(innermost).__name__}: {innermost}")
+
+
+def out_of_memory(error: duckdb.OutOfMemoryException) -> str:
+    """DuckDB's own words end in a list of remedies over many lines: say the one that is ours.
+    Loads run in LOAD_MEMORY_LIMIT unless the variable sets another (warehouse/destination.py)."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else "out of memory"
+    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip() or LOAD_MEMORY_LIMIT
+    return one_line(
+        f"DuckDB ran out of memory loading ({first}): the loads have {limit}; set "
+        f"{MEMORY_LIMIT_ENV_VAR} higher (for example 512MB) and run again"
+    )
 
 
 def malformed_settings_file(exc: BaseException) -> str | None:

@@ -27,11 +27,17 @@ import sqlglot.errors
 
 ENV_VAR = "CIVIC_ETL_DESTINATION"
 DUCKDB = "duckdb"
-# What DuckDB may hold in memory while dlt loads into it (past it, it spills to disk), when the
-# user sets one: `CIVIC_ETL_DUCKDB_MEMORY_LIMIT=512MB`. Unset, DuckDB's own default holds (80% of
-# RAM): since a run holds its file from start to end, dlt's merge of a 200k-row collection needs
-# more than 128MB and fails below that (64MB was enough while each step opened the file anew).
+# How dlt's loads use DuckDB: one thread and 128MB, past which DuckDB spills to disk. A run
+# holds its file from start to end (warehouse/filehold.py), so the instance and what it caches
+# last the whole run. dlt's merge deduplicates the staged rows with a window over every column;
+# with DuckDB's defaults (a thread a core, 80% of RAM) the run's peak RSS grew with the first
+# load: 346 MB at 20k full-attribute signups, 764 MB at 200k. With two threads even 128MB ran
+# out at 200k; one thread merges 1M such rows in 128MB (about 1.8x slower than two). The
+# transform puts DuckDB's defaults back for the marts (warehouse/transform.py).
+# `CIVIC_ETL_DUCKDB_MEMORY_LIMIT=512MB` gives the loads another limit.
 MEMORY_LIMIT_ENV_VAR = "CIVIC_ETL_DUCKDB_MEMORY_LIMIT"
+LOAD_MEMORY_LIMIT = "128MB"
+LOAD_SETTINGS = ("memory_limit", "threads")
 # dlt destination -> sqlglot dialect, where their names differ
 DIALECTS = {"motherduck": "duckdb", "mssql": "tsql", "synapse": "tsql", "athena": "trino"}
 
@@ -58,8 +64,8 @@ def dlt_destination(warehouse: Path) -> Any:
     name = destination_name()
     if name != DUCKDB:
         return name
-    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
-    settings = {"memory_limit": limit} if limit else {}
+    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip() or LOAD_MEMORY_LIMIT
+    settings = {"memory_limit": limit, "threads": 1}
     return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=settings))
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 
 from warehouse.checks import Check, CheckFailure, describe_failure, quote
-from warehouse.destination import DUCKDB, Connection, connect, database_errors
+from warehouse.destination import DUCKDB, LOAD_SETTINGS, Connection, connect, database_errors
 from warehouse.models import (
     INTERNAL_LAYERS,
     TRANSFORMS_DIR,
@@ -188,10 +188,11 @@ def _connection(
     except Exception as exc:
         raise TransformError(f"cannot open the warehouse {warehouse}: {_one_line(exc)}") from None
     if con.is_duckdb:
-        # A run keeps its DuckDB file open from start to end, so the loads' memory limit
-        # (warehouse/destination.py), when one is set, is still set on it: the marts are
-        # built without one.
-        con.run("reset global memory_limit")
+        # A run keeps its DuckDB file open from start to end, so the loads' settings
+        # (warehouse/destination.py) are still set on it: the marts are built with DuckDB's
+        # own (every core, its memory limit).
+        for setting in LOAD_SETTINGS:
+            con.run(f"reset global {setting}")
     try:
         yield con
     finally:
