@@ -11,7 +11,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
-from warehouse.destination import LOAD_MEMORY_LIMIT, MEMORY_LIMIT_ENV_VAR
+from warehouse.destination import MEMORY_LIMIT_ENV_VAR, load_settings
 from warehouse.filehold import held_by
 
 
@@ -62,10 +62,10 @@ def one_line_error(exc: BaseException) -> str:
 
 
 def out_of_memory(error: duckdb.OutOfMemoryException) -> str:
-    """DuckDB's own words end in a list of remedies over many lines: say the one that is ours.
-    Loads run in LOAD_MEMORY_LIMIT unless the variable sets another (warehouse/destination.py)."""
-    first = str(error).strip().splitlines()[0] if str(error).strip() else "out of memory"
-    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip() or LOAD_MEMORY_LIMIT
+    """DuckDB's own words end in a list of remedies over many lines: say the one that is ours."""
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else "out of memory"
+    limit = load_settings()["memory_limit"]
     return one_line(
         f"DuckDB ran out of memory loading ({first}): the loads have {limit}; set "
         f"{MEMORY_LIMIT_ENV_VAR} higher (for example 512MB) and run again"

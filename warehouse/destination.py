@@ -37,7 +37,6 @@ DUCKDB = "duckdb"
 # `CIVIC_ETL_DUCKDB_MEMORY_LIMIT=512MB` gives the loads another limit.
 MEMORY_LIMIT_ENV_VAR = "CIVIC_ETL_DUCKDB_MEMORY_LIMIT"
 LOAD_MEMORY_LIMIT = "128MB"
-LOAD_SETTINGS = ("memory_limit", "threads")
 # dlt destination -> sqlglot dialect, where their names differ
 DIALECTS = {"motherduck": "duckdb", "mssql": "tsql", "synapse": "tsql", "athena": "trino"}
 
@@ -64,9 +63,13 @@ def dlt_destination(warehouse: Path) -> Any:
     name = destination_name()
     if name != DUCKDB:
         return name
+    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=load_settings()))
+
+
+def load_settings() -> dict[str, str | int]:
+    """The DuckDB settings dlt's loads run with (see LOAD_MEMORY_LIMIT)."""
     limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip() or LOAD_MEMORY_LIMIT
-    settings = {"memory_limit": limit, "threads": 1}
-    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=settings))
+    return {"memory_limit": limit, "threads": 1}
 
 
 def database_errors() -> tuple[type[Exception], ...]:

@@ -36,7 +36,7 @@ from typing import Any
 import duckdb
 
 from warehouse.checks import Check, CheckFailure, describe_failure, quote
-from warehouse.destination import DUCKDB, LOAD_SETTINGS, Connection, connect, database_errors
+from warehouse.destination import DUCKDB, Connection, connect, database_errors, load_settings
 from warehouse.models import (
     INTERNAL_LAYERS,
     TRANSFORMS_DIR,
@@ -191,7 +191,7 @@ def _connection(
         # A run keeps its DuckDB file open from start to end, so the loads' settings
         # (warehouse/destination.py) are still set on it: the marts are built with DuckDB's
         # own (every core, its memory limit).
-        for setting in LOAD_SETTINGS:
+        for setting in load_settings():
             con.run(f"reset global {setting}")
     try:
         yield con

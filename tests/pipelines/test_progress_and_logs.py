@@ -67,4 +67,5 @@ def test_waits_side_by_side_count_once() -> None:
         counters.add_wait(10.0, 12.0)
     counters.add_wait(11.0, 13.0)  # overlaps the first ones by one second
     counters.add_wait(20.0, 20.5)  # after a gap
+    # No clock is read: the waits above are given as numbers, so this is their arithmetic.
     assert counters.limiter_wait_seconds == 3.5
