@@ -24,7 +24,7 @@ from pipelines.logs import quiet_expected_dlt_notices
 from pipelines.workdir import has_schema, open_pipeline
 from sources import spec_named, specs
 from sources.http import Credential, CredentialRegistry, Credentials, UsedCredentials
-from sources.spec import SourceSpec
+from sources.spec import RESUME, SourceSpec
 from warehouse.upkeep import LoadedTable, live_keys, tidy_after_load
 
 # dlt settings the job relies on, unless the user set them: dlt reads them from the
@@ -121,13 +121,13 @@ def rows_loaded(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 
 def resuming(pipeline: dlt.Pipeline) -> list[str]:
-    """The resources whose first load has chunks left: their committed state holds `resume`
-    (see `sources/action_network/chunks.py`), so the next load reads the next chunk."""
+    """The resources whose first load has chunks left: their committed state holds `RESUME`
+    (see `sources/nationbuilder/chunks.py`), so the next load reads the next chunk."""
     return [
         name
         for source in pipeline.state.get("sources", {}).values()
         for name, state in source.get("resources", {}).items()
-        if isinstance(state, dict) and "resume" in state
+        if isinstance(state, dict) and RESUME in state
     ]
 
 

@@ -12,6 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# The resource-state key of a first load read in chunks that still has chunks left: the run
+# loop (pipelines/extract.py) loads again while a resource's committed state holds it.
+RESUME = "resume"
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 
 from sources.action_network.cursor import Cursor
+from sources.spec import RESUME
 
-# The resource-state key of a first load that has pages left; the run loop looks for it.
-RESUME = "resume"
+__all__ = ["RESUME", "FirstLoadChunk"]
 
 
 class FirstLoadChunk:

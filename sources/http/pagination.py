@@ -119,6 +119,8 @@ async def iter_nb_v2_pages(
     page_size: int = NB_V2_MAX_PAGE_SIZE,
     concurrency: int | None = None,
     resource: str | None = None,
+    *,
+    last_page: int | None = None,
 ) -> AsyncGenerator[Page, None]:
     """Yields the non-empty pages of an NB v2 index endpoint, in page order.
 
@@ -134,7 +136,8 @@ async def iter_nb_v2_pages(
     fetched `concurrency` at a time (by default as many as the client's measured latency needs
     to keep the rate limit busy), and N+1, N+2, ... one by one until the empty page (rows may
     be added while paging). Pages are yielded in order, so a failure never leaves a gap behind
-    pages already handed over.
+    pages already handed over. `last_page` reads one stretch of the index (a chunk of a long
+    load that resumes): nothing after it is requested.
 
     An empty page that still links `next`, or that comes before the counted rows were all read,
     is a broken answer rather than the end: taking it for the end would drop every later row
@@ -143,6 +146,7 @@ async def iter_nb_v2_pages(
     """
     _require_range("page_size", page_size, NB_V2_MAX_PAGE_SIZE)
     _require_range("concurrency", concurrency)
+    _require_range("last_page", last_page)
     guard = _PageGuard(client, path)
     base = {**(params or {}), "page[size]": page_size}
 
@@ -180,10 +184,12 @@ async def iter_nb_v2_pages(
         return
     guard.accept(1, first["data"], resource)
     yield first
+    if last_page == 1:
+        return
     # The empty page after the counted ones ends the walk: it is asked for with them.
     known_last = None if total is None else math.ceil(total / page_size) + 1
     window = _pages_ahead(client, concurrency)
-    async with aclosing(_in_order(fetch, 2, known_last, window)) as pages:
+    async with aclosing(_in_order(fetch, 2, known_last, window, last_page)) as pages:
         async for number, page in pages:
             if not page["data"]:
                 await check_end(number, page, total)

@@ -9,7 +9,7 @@ the warehouse stamps `deleted_at` from them after the load.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -31,10 +31,12 @@ from sources.http import (
 )
 from sources.nationbuilder import schemas
 from sources.nationbuilder.auth import authorized_settings
+from sources.nationbuilder.chunks import IdChunk
 from sources.nationbuilder.client import API
 from sources.nationbuilder.deletions import DELETED_RECORDS, DeletionSweep, Sweeps
 from sources.nationbuilder.records import TableBuilder
 from sources.nationbuilder.settings import (
+    CHUNK_PAGES,
     COLLECTIONS,
     LIST_READS,
     OVERLAP_SECONDS,
@@ -94,11 +96,18 @@ async def _typed_pages(
     params: dict[str, Any],
     builder: TableBuilder,
     concurrency: int | None,
-) -> AsyncIterator[pa.Table]:
+    last_page: int | None = None,
+) -> AsyncGenerator[pa.Table, None]:
     """Pages of a v2 index as tables; conversion runs in a worker thread, off dlt's event loop."""
     number = 0
     async for page in iter_nb_v2_pages(
-        client, path, params, page_size=PAGE_SIZE, concurrency=concurrency, resource=collection
+        client,
+        path,
+        params,
+        page_size=PAGE_SIZE,
+        concurrency=concurrency,
+        resource=collection,
+        last_page=last_page,
     ):
         number += 1
         try:
@@ -116,22 +125,36 @@ def collection_resource(
     overlap: timedelta,
     known: pa.Table | None,
     sweeps: Sweeps,
+    chunk_pages: int,
 ) -> DltResource:
-    """A v2 collection: incremental on its cursor with a deletion sweep, or reloaded whole."""
+    """A v2 collection: incremental on its cursor with a deletion sweep, or reloaded whole.
+
+    An incremental collection's first load reads `chunk_pages` pages per dlt load (see
+    `chunks`), so a killed one resumes after its last committed chunk.
+    """
     builder = TableBuilder(spec.columns)
     hints = dlt_hints(spec.columns, ("id",), merged=spec.cursor is not None)
 
     async def pages() -> AsyncIterator[Any]:
         state = dlt.current.resource_state()
         saved = state.get("cursor")
+        chunk = IdChunk(state, chunk_pages) if spec.cursor and not saved else None
         params: dict[str, Any] = {"sort": "id"}
         if spec.cursor and saved:
             since = datetime.fromisoformat(saved) - overlap
             params[f"filter[{spec.cursor}][gte]"] = _api_time(since)
-        newest = datetime.fromisoformat(saved) if saved else None
+        newest = datetime.fromisoformat(saved) if saved else chunk.newest if chunk else None
         seen: list[int] = []
         async with shared.open() as client:
-            pages = _typed_pages(client, spec.name, spec.path, params, builder, concurrency)
+            if chunk is None:
+                pages = _typed_pages(client, spec.name, spec.path, params, builder, concurrency)
+            else:
+                params.update(chunk.params())
+                pages = chunk.count(
+                    _typed_pages(
+                        client, spec.name, spec.path, params, builder, concurrency, chunk.pages
+                    )
+                )
             async for table in in_batches(pages):
                 if spec.cursor:
                     newest = _newest(newest, table, spec.cursor)
@@ -145,6 +168,9 @@ def collection_resource(
                     found = sweeps.record(spec.name, [str(i) for i in gone])
                     yield dlt.mark.with_table_name(found, DELETED_RECORDS)
         sweeps.done(spec.name)
+        if chunk is not None:
+            chunk.newest = newest
+            newest = chunk.finish()
         if newest is not None:
             state["cursor"] = newest.isoformat()
 
@@ -330,6 +356,7 @@ def nationbuilder_source(
     overlap_seconds: int = OVERLAP_SECONDS,
     token_cache: str | None = None,
     read_timeout: float = 30.0,
+    chunk_pages: int = CHUNK_PAGES,
     registry: Credentials | None = None,
     known: Mapping[str, pa.Table] | None = None,
 ) -> list[DltResource]:
@@ -339,7 +366,8 @@ def nationbuilder_source(
     had them before the run: incremental collections sweep for deletions against them. Without
     them (a source run outside the pipeline) nothing is swept. `client_secret` and
     `refresh_token` are typed as secrets so dlt keeps their values out of its trace and state,
-    as it does for `access_token`.
+    as it does for `access_token`. `chunk_pages` is how many pages of a collection a first
+    load commits at a time (at most what a killed first load reads again).
     """
     if lists_api not in ("v1", "v2"):
         raise ValueError(f"lists_api must be 'v1' or 'v2', got {lists_api!r}")
@@ -359,7 +387,9 @@ def nationbuilder_source(
     held = dict(known or {})
     sweeps = Sweeps()
     resources = [
-        collection_resource(spec, shared, concurrency, overlap, held.get(spec.name), sweeps)
+        collection_resource(
+            spec, shared, concurrency, overlap, held.get(spec.name), sweeps, chunk_pages
+        )
         for spec in COLLECTIONS
     ]
     resources.extend(
@@ -383,6 +413,7 @@ SPEC = SourceSpec(
         Setting("concurrency", int),
         Setting("overlap_seconds", int),
         Setting("read_timeout", float),
+        Setting("chunk_pages", int),
         Setting("token_cache"),
     ),
     known_tables=(

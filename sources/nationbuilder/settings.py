@@ -9,6 +9,9 @@ from sources.nationbuilder import schemas
 PAGE_SIZE = 100  # v2 maximum; larger values are clamped by the API
 V1_PAGE_LIMIT = 100
 LIST_READS = 4  # lists whose members are read at once (each one a paged walk of its own)
+# Pages a first load commits per dlt load: what a killed first load reads again at most, and
+# what bounds the memory of its merge (250,000 rows; see sources/nationbuilder/chunks.py).
+CHUNK_PAGES = 2_500
 OVERLAP_SECONDS = 3600  # re-read this much before the saved cursor: late commits, clock skew
 
 

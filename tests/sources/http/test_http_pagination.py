@@ -107,6 +107,17 @@ def test_nb_v2_keeps_paging_past_the_counted_total_when_rows_are_added() -> None
     assert _nb_ids(got) == [str(i) for i in range(1, 56)]
 
 
+def test_nb_v2_reads_one_stretch_of_pages_and_requests_nothing_past_its_last() -> None:
+    server = NbV2Server(nb_signups(250))
+
+    def pages(client: ApiClient) -> AsyncGenerator[dict[str, Any], None]:
+        return iter_nb_v2_pages(client, "/api/v2/signups", page_size=20, concurrency=4, last_page=5)
+
+    got, _ = _collect(server.app(), NB_PREFIX, pages)
+    assert _nb_ids(got) == [str(i) for i in range(1, 101)]
+    assert sorted(server.pages_requested) == [1, 2, 3, 4, 5], "no read-ahead past the stretch"
+
+
 def test_nb_v2_with_no_records_yields_nothing() -> None:
     server = NbV2Server([])
 
