@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.support.cli import civic_etl, cli_env, kill_when_served, start_civic_etl
+from tests.support.cli import cli_env, kill_when_served, run_cli, start_civic_etl
 from tests.support.simulator import mutate, reset_stats, simulator, stats, truth
 from tests.support.warehouse import compare
 
@@ -66,13 +66,15 @@ def resume_after_kill(
     size_of = "an_people" if collection is AN_PEOPLE else "nb_signups"
     with simulator(**{**collection.sizes, size_of: size}) as sim:
         env = cli_env(sim, tmp_path, **{collection.chunk_setting: str(CHUNK_PAGES)})
-        run = ("run", "--warehouse")  # both sources: the marts are compared too
+        # Both sources, so the marts are compared too. The killed run is a process of its own;
+        # the others run in this process (the same `main()`), saving the interpreter's start-up.
+        run = ("run", "--warehouse")
         people_requests = collection.requests
 
         reset_stats(sim)
         full_warehouse = tmp_path / "full" / "w.duckdb"
         full_warehouse.parent.mkdir()
-        full = civic_etl(*run, str(full_warehouse), env=env)
+        full = run_cli(*run, str(full_warehouse), env=env)
         assert full.returncode == 0, full.stderr[-3000:]
         full_requests = people_requests(sim)
         assert full_requests >= size // collection.per_page, full_requests
@@ -87,7 +89,7 @@ def resume_after_kill(
         assert killed.returncode == -signal.SIGKILL
 
         reset_stats(sim)
-        resumed = civic_etl(*run, str(warehouse), env=env)
+        resumed = run_cli(*run, str(warehouse), env=env)
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         resumed_requests = people_requests(sim)
         print(
@@ -102,7 +104,7 @@ def resume_after_kill(
 
         mutate(sim)  # a day of changes: the next run is incremental, from the chunks' cursor
         reset_stats(sim)
-        nightly = civic_etl(*run, str(warehouse), env=env)
+        nightly = run_cli(*run, str(warehouse), env=env)
         assert nightly.returncode == 0, nightly.stderr[-3000:]
         nightly_requests = people_requests(sim)
         assert problems(warehouse, sim) == []
