@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sources.spec import RESUME
 from warehouse.checks import quote
 from warehouse.destination import Connection, connect, destination_name, is_duckdb_file
 from warehouse.lock import POSTGRES, holder_pid
@@ -86,9 +87,20 @@ def _cursors(con: Connection, dataset: str) -> list[tuple[str, str, str]]:
     found = []
     for source in state.get("sources", {}).values():
         for resource, values in sorted(source.get("resources", {}).items()):
-            if isinstance(values, dict) and values.get("cursor"):
+            if not isinstance(values, dict):
+                continue
+            if values.get(RESUME):
+                found.append((dataset, resource, _resuming(values[RESUME])))
+            elif values.get("cursor"):
                 found.append((dataset, resource, str(values["cursor"])))
     return found
+
+
+def _resuming(place: dict[str, Any]) -> str:
+    """Where a first load read in chunks goes on from (its committed chunks are loaded)."""
+    shown = {key: value for key, value in place.items() if key not in ("started", "newest")}
+    at = ", ".join(f"{key} {value}" for key, value in shown.items())
+    return f"first load in chunks, the next run resumes at {at}"
 
 
 def snapshot(warehouse: Path, sources: Iterable[str]) -> Status:
