@@ -46,7 +46,6 @@ import duckdb
 
 from bench.procs import Finished, run_measured
 from bench.simproc import sim_json, simulator_process
-from sources.action_network.settings import PER_PAGE as AN_PER_PAGE
 
 MODES = ("layer", "sequential", "rest_api")
 RESUME_KILL_SHARE = 0.75
@@ -92,6 +91,7 @@ class Plan:
     rest_api_scale_max: int  # rest_api lands signups in memory-hungry INSERTs: not beyond this
     resume_people: int
     resume_rate: float  # AN requests/s of the resume runs, simulator and client alike
+    resume_signups: int
 
 
 FULL = Plan(
@@ -101,6 +101,7 @@ FULL = Plan(
     rest_api_scale_max=20_000,
     resume_people=2_000,
     resume_rate=4.0,
+    resume_signups=20_000,
 )
 QUICK = Plan(  # rest_api is left out at scale: its landing alone would double the run
     sizes={"nationbuilder": 2_000, "action_network": 200},
@@ -109,6 +110,7 @@ QUICK = Plan(  # rest_api is left out at scale: its landing alone would double t
     rest_api_scale_max=0,
     resume_people=200,
     resume_rate=20.0,
+    resume_signups=2_000,
 )
 
 
@@ -264,46 +266,60 @@ def run_scale(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-def run_resume(people: int, rate: float) -> dict[str, Any]:
-    """An AN people load killed at 75% of an uninterrupted run's requests, then run again."""
-    limits = ("--an-rate", f"{rate:g}")
+RESUME_CHUNK_SETTINGS = {
+    "nationbuilder": "SOURCES__NATIONBUILDER__CHUNK_PAGES",
+    "action_network": "SOURCES__ACTION_NETWORK__CHUNK_PAGES",
+}
+
+
+def run_resume(collection: Collection, size: int, rate: float | None = None) -> dict[str, Any]:
+    """A first load killed at 75% of an uninterrupted run's requests, then run again: AN people
+    at `rate` requests/s (simulator and client), NB signups at the simulator's fixed window."""
+    if rate is None:
+        limits, client = collection.limit_flags, {}
+    else:
+        limits = ("--an-rate", f"{rate:g}")
+        client = {"SOURCES__ACTION_NETWORK__RATE_PER_SECOND": f"{rate:g}"}
     # Chunks of a twentieth of the collection, so a kill at 75% shows what resuming saves: the
-    # default (400 pages, 10,000 people) would read these few thousand in one chunk, where a
+    # defaults (AN 400 pages, NB 2,500) would read these few thousand in one chunk, where a
     # 1M-people first load has a hundred of them. (A chunk is the most a kill costs: with
     # tenths, a kill just into a chunk read it again, 26 of 82 requests at 2,000 people.)
-    chunk = max(1, math.ceil(people / AN_PER_PAGE / 20))
-    env = {
-        "SOURCES__ACTION_NETWORK__RATE_PER_SECOND": f"{rate:g}",
-        "SOURCES__ACTION_NETWORK__CHUNK_PAGES": str(chunk),
-    }
+    chunk = max(1, math.ceil(size / collection.per_page / 20))
+    env = client | {RESUME_CHUNK_SETTINGS[collection.api]: str(chunk)}
     with (
-        simulator_process(*sim_args(AN, people, 0, limits)) as url,
+        simulator_process(*sim_args(collection, size, 0, limits)) as url,
         tempfile.TemporaryDirectory(prefix="resume-") as tmp,
     ):
         full, resumed = Path(tmp) / "full", Path(tmp) / "resumed"
 
+        def served() -> int:
+            return int(sim_json(url, "/_sim/stats")["requests"].get(collection.api, 0))
+
         def layer(workdir: Path, threshold: int | None = None) -> tuple[Finished, int]:
             sim_json(url, "/_sim/stats/reset", {})
             workdir.mkdir(exist_ok=True)
-            served = None if threshold is None else lambda: _served(url) >= threshold
+            kill_when = None if threshold is None else lambda: served() >= threshold
             done = run_measured(
-                command("layer", AN, workdir),
+                command("layer", collection, workdir),
                 client_env(url, workdir, **env),
-                kill_when=served,
-                poll=0.01 if served is None else 0.05,
+                kill_when=kill_when,
+                poll=0.01 if kill_when is None else 0.05,
             )
-            return done, _served(url)
+            return done, served()
 
         uninterrupted, full_requests = layer(full)
         threshold = math.ceil(RESUME_KILL_SHARE * full_requests)
         killed, killed_requests = layer(resumed, threshold)
-        rows_after_kill = count_rows(resumed / "w.duckdb", AN)[0]
+        rows_after_kill = count_rows(resumed / "w.duckdb", collection)[0]
         second, second_requests = layer(resumed)
-        rows, distinct = count_rows(resumed / "w.duckdb", AN)
-        truth = int(sim_json(url, "/_sim/truth")["action_network"]["people"]["count"])
+        rows, distinct = count_rows(resumed / "w.duckdb", collection)
+        truths = sim_json(url, "/_sim/truth")[collection.api][collection.table]
+        truth = int(truths["count"])
     return {
-        "people": people,
-        "rate_per_s": rate,
+        "api": collection.api,
+        "collection": collection.table,
+        "records": size,
+        "rate_per_s": rate if rate is not None else collection.limit_per_s,
         "chunk_pages": chunk,
         "uninterrupted_requests": full_requests,
         "uninterrupted_s": round(uninterrupted.seconds, 2),
@@ -314,15 +330,11 @@ def run_resume(people: int, rate: float) -> dict[str, Any]:
         "second_run_requests": second_requests,
         "second_run_s": round(second.seconds, 2),
         "second_run_share_of_uninterrupted": round(second_requests / full_requests, 3),
-        "people_loaded": rows,
-        "people_distinct": distinct,
-        "people_truth": truth,
+        "rows_loaded": rows,
+        "rows_distinct": distinct,
+        "rows_truth": truth,
         "matches_truth": second.code == 0 and rows == truth and distinct == truth,
     }
-
-
-def _served(url: str) -> int:
-    return int(sim_json(url, "/_sim/stats")["requests"].get(AN.api, 0))
 
 
 def run_fetch_bench(plan: Plan = FULL) -> dict[str, Any]:
@@ -331,8 +343,11 @@ def run_fetch_bench(plan: Plan = FULL) -> dict[str, Any]:
     side_by_side = run_side_by_side(plan)
     print(f"fetch: NB signups at scale, zero latency, no limits\n  {HEADER}", flush=True)
     scale = run_scale(plan)
-    print("fetch: resume after a kill (AN people)", flush=True)
-    resume = run_resume(plan.resume_people, plan.resume_rate)
+    print("fetch: resume after a kill (AN people, NB signups)", flush=True)
+    resume = [
+        run_resume(AN, plan.resume_people, plan.resume_rate),
+        run_resume(NB, plan.resume_signups),
+    ]
     return {
         "plan": dataclasses.asdict(plan),
         "limits": {
@@ -347,9 +362,9 @@ def run_fetch_bench(plan: Plan = FULL) -> dict[str, Any]:
             f"rest_api at scale only up to {plan.rest_api_scale_max} signups (none: not at "
             "scale): its default landing (insert_values statements into DuckDB) grows in time "
             "and memory with the load; see its tail and RSS",
-            f"resume runs at {plan.resume_rate:g} AN requests/s (simulator and client); the "
-            f"kill comes once {RESUME_KILL_SHARE:.0%} of an uninterrupted run's requests "
-            "arrived at the simulator",
+            f"resume runs AN at {plan.resume_rate:g} requests/s (simulator and client) and NB "
+            f"at its fixed window; the kill comes once {RESUME_KILL_SHARE:.0%} of an "
+            "uninterrupted run's requests arrived at the simulator",
         ],
         "side_by_side": side_by_side,
         "scale": scale,
@@ -404,15 +419,15 @@ def render_fetch(report: dict[str, Any]) -> str:
     out += [_line(row) for row in report["side_by_side"]]
     out += ["", "NB signups at scale: zero latency, no rate limits (records/s over the window)"]
     out += [HEADER] + [_line(row) for row in report["scale"]]
-    resume = report["resume"]
+    out.append("")
     out += [
-        "",
-        f"resume: AN people {resume['people']} at {resume['rate_per_s']:g} req/s: "
-        f"uninterrupted {resume['uninterrupted_requests']} requests; killed after "
-        f"{resume['killed_after_requests']} ({resume['rows_after_kill']} rows landed); "
-        f"second run {resume['second_run_requests']} requests "
-        f"({resume['second_run_share_of_uninterrupted']:.0%} of uninterrupted); people "
-        f"{resume['people_loaded']} vs truth {resume['people_truth']}"
-        f" ({'match' if resume['matches_truth'] else 'MISMATCH'})",
+        f"resume: {r['api']} {r['collection']} {r['records']} at {r['rate_per_s']:g} req/s, "
+        f"chunks of {r['chunk_pages']} pages: uninterrupted {r['uninterrupted_requests']} "
+        f"requests; killed after {r['killed_after_requests']} ({r['rows_after_kill']} rows "
+        f"landed); second run {r['second_run_requests']} requests "
+        f"({r['second_run_share_of_uninterrupted']:.0%} of uninterrupted); rows "
+        f"{r['rows_loaded']} vs truth {r['rows_truth']}"
+        f" ({'match' if r['matches_truth'] else 'MISMATCH'})"
+        for r in report["resume"]
     ]
     return "\n".join(out)
