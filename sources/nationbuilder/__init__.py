@@ -153,7 +153,8 @@ def collection_resource(
                 pages = chunk.count(
                     _typed_pages(
                         client, spec.name, spec.path, params, builder, concurrency, chunk.pages
-                    )
+                    ),
+                    spec.path,
                 )
             async for table in in_batches(pages):
                 if spec.cursor:

@@ -21,6 +21,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.http import PaginationLoopError
+from sources.nationbuilder.client import API
 from sources.spec import RESUME
 
 
@@ -48,12 +50,22 @@ class IdChunk:
         """The filter that starts this chunk after the last committed one."""
         return {} if self._after is None else {"filter[id][gt]": self._after}
 
-    async def count(self, tables: AsyncGenerator[pa.Table, None]) -> AsyncGenerator[pa.Table, None]:
-        """The chunk's pages (one table each), counted, with the last id they held."""
+    async def count(
+        self, tables: AsyncGenerator[pa.Table, None], path: str
+    ) -> AsyncGenerator[pa.Table, None]:
+        """The chunk's pages (one table each), counted, with the last id they held.
+
+        A row at or below the id the chunk starts after means the server ignored the filter:
+        every chunk would then read the same rows again, and the first load would never end.
+        """
+        start = self._after
         async with aclosing(tables):
             async for table in tables:
                 self._read += 1
                 if table.num_rows:
+                    if start is not None and pc.min(table["id"]).as_py() <= start:
+                        problem = f"ids at or below {start} despite filter[id][gt]={start}"
+                        raise PaginationLoopError(API, path, self._read, problem)
                     self._after = max(self._after or 0, pc.max(table["id"]).as_py())
                 yield table
 

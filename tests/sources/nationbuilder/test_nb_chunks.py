@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
+from sources.http import PaginationLoopError
 from sources.nationbuilder.chunks import IdChunk
 from sources.spec import RESUME
 
@@ -21,7 +23,7 @@ def read(chunk: IdChunk, pages: list[list[int]]) -> None:
             yield pa.table({"id": pa.array(ids, pa.int64())})
 
     async def drain() -> None:
-        async for _ in chunk.count(tables()):
+        async for _ in chunk.count(tables(), "/api/v2/signups"):
             pass
 
     asyncio.run(drain())
@@ -69,3 +71,10 @@ def test_an_empty_collection_leaves_no_cursor_and_no_chunk() -> None:
     read(chunk, [])
     assert chunk.finish() is None
     assert state == {}
+
+
+def test_a_server_that_ignores_the_id_filter_stops_the_load_instead_of_looping() -> None:
+    state: dict[str, Any] = {RESUME: {"after_id": 7, "started": datetime.now(UTC).isoformat()}}
+    chunk = IdChunk(state, 2)
+    with pytest.raises(PaginationLoopError, match=r"ids at or below 7 despite filter\[id\]"):
+        read(chunk, [[1, 2]])  # the first rows again
