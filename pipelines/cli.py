@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.logs import configure_logging
 from pipelines.options import add_warehouse_options
+from pipelines.stopping import TERMINATED_EXIT_CODE, Terminated, terminated_as_interrupt
 from writeback import add_writeback_commands
 
 if TYPE_CHECKING:
@@ -218,7 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not any(isinstance(f, AbandonedAtShutdown) for f in asyncio_log.filters):
         asyncio_log.addFilter(AbandonedAtShutdown())
     try:
-        return int(handler(args))
+        with terminated_as_interrupt():
+            return int(handler(args))
+    except Terminated:
+        message = "terminated (SIGTERM); the next run resumes from the last completed load"
+        return fail(args, message, TERMINATED_EXIT_CODE)
     except KeyboardInterrupt:
         return fail(args, "interrupted; the next run resumes from the last completed load", 130)
     except Exception as exc:  # the last resort: a scheduler's log gets one line, not a traceback

@@ -154,8 +154,15 @@ def test_a_killed_run_is_found_killed_by_status_and_marked_so_by_the_next_run(
     assert_matches_truth(warehouse, sim)
 
 
-def test_an_interrupted_run_exits_130_and_is_recorded_interrupted(
-    slow_sim: RunningSimulator, tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [
+        (signal.SIGINT, 130, "interrupted;"),  # Ctrl-C
+        (signal.SIGTERM, 143, "terminated (SIGTERM);"),  # a scheduler's stop or timeout
+    ],
+)
+def test_an_interrupted_run_is_recorded_interrupted_and_the_next_run_lands_everything(
+    slow_sim: RunningSimulator, tmp_path: Path, stop: signal.Signals, code: int, said: str
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
     env = cli_env(slow_sim)
@@ -164,11 +171,18 @@ def test_an_interrupted_run_exits_130_and_is_recorded_interrupted(
     # (the test suite itself may be one) inherits SIGINT ignored, as shells do, and keeps going.
     run = start_civic_etl("run", "--warehouse", str(warehouse), env=env, sigint=signal.SIG_DFL)
     wait_until(run, lambda: requests_served(slow_sim) >= 10, "10 requests served")
-    run.send_signal(signal.SIGINT)
+    run.send_signal(stop)
     _, err = run.communicate(timeout=240)
-    assert run.returncode == 130, err[-3000:]
+    assert run.returncode == code, err[-3000:]
+    assert [line for line in err.splitlines() if "error:" in line] == [
+        f"civic-etl: error: {said} the next run resumes from the last completed load"
+    ]
     assert [state for _, state, _ in runs(warehouse)] == ["interrupted"]
     assert "interrupted" in run_cli("status", "--warehouse", str(warehouse), env=env).stdout
+    if stop == signal.SIGTERM:  # the SIGINT case shares the path; one repair run is enough
+        after = run_cli("run", "--warehouse", str(warehouse), env=env)
+        assert after.returncode == 0, after.stderr[-3000:]
+        assert_matches_truth(warehouse, slow_sim)
 
 
 def test_a_second_run_is_refused_at_once_recorded_and_shown(
