@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,5 +90,18 @@ def run_query(warehouse: Path, sql: str | None, fmt: str) -> int:
     """The command: the query given, else every query on stdin, else a prompt on a terminal."""
     if sql is None and sys.stdin.isatty():
         return interactive(warehouse, fmt, sys.stdout)
-    ask(warehouse, sql if sql is not None else sys.stdin.read(), fmt, sys.stdout)
+    try:
+        ask(warehouse, sql if sql is not None else sys.stdin.read(), fmt, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stop_writing()
     return 0
+
+
+def _stop_writing() -> None:
+    """The reader of our output went away (`civic-etl query ... | head`): it has what it
+    wanted. Point stdout at /dev/null, so Python's flush at exit cannot fail once more and
+    print its own error (as Python's documentation on SIGPIPE advises)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -4,6 +4,8 @@ simulator: each must run (a renamed column or a mixed-currency sum is a failing 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,10 +70,26 @@ def test_query_lists_the_tables_people_query(built: tuple[Path, dict[str, str]])
     assert not any(name.startswith("_dlt") for _, name in rows)
 
 
+def test_a_query_piped_into_head_ends_quietly(built: tuple[Path, dict[str, str]]) -> None:
+    """`civic-etl query ... | head -1`: the reader leaves early; no BrokenPipe line follows."""
+    warehouse, env = built
+    sql = "select * from range(200000)"  # more than a pipe holds, so the write meets a closed end
+    line = f"{sys.executable} -m pipelines.cli query '{sql}' --warehouse {warehouse} | head -1"
+    piped = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", line],
+        cwd=README.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert piped.stdout.split() == ["range"]
+    assert piped.stderr == "" and piped.returncode == 0, piped.stderr[-2000:]
+
+
 def test_version_and_make_help_say_what_they_mean() -> None:
     result = run_cli("--version", env={})
     assert result.returncode == 0 and re.match(r"civic-etl \d+\.\d+", result.stdout)
-    import subprocess
 
     shown = subprocess.run(
         ["make", "-s", "help", "WAREHOUSE=data/x.duckdb"],
