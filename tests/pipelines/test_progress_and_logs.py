@@ -62,10 +62,11 @@ def test_a_json_tick_is_one_object_naming_what_moved() -> None:
 def test_waits_side_by_side_count_once() -> None:
     """Four requests that waited on the limiter over the same two seconds waited two seconds,
     not eight: the summary's wait can never exceed the run's length."""
+    # No clock is read: each wait is given as the two instants it began and ended.
+    waits = [(10.0, 12.0)] * 4 + [(11.0, 13.0), (20.0, 20.5)]  # overlapping, then after a gap
     counters = Counters()
-    for _ in range(4):
-        counters.add_wait(10.0, 12.0)
-    counters.add_wait(11.0, 13.0)  # overlaps the first ones by one second
-    counters.add_wait(20.0, 20.5)  # after a gap
-    # No clock is read: the waits above are given as numbers, so this is their arithmetic.
-    assert counters.limiter_wait_seconds == 3.5
+    for began, ended in waits:
+        counters.add_wait(began, ended)
+    covered = (13.0 - 10.0) + (20.5 - 20.0)  # the union of the intervals above
+    assert counters.limiter_wait_seconds == covered
+    assert counters.limiter_wait_seconds < sum(ended - began for began, ended in waits)
