@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import tomllib
 
-import duckdb
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
-from warehouse.destination import MEMORY_LIMIT_ENV_VAR, load_settings
+from warehouse.destination import out_of_memory
 from warehouse.filehold import held_by
 
 
@@ -56,20 +55,9 @@ def one_line_error(exc: BaseException) -> str:
             where = "set it in .dlt/secrets.toml or the environment"
             return f"missing configuration: {', '.join(names)} ({where})"
     innermost = chain[-1]
-    if isinstance(innermost, duckdb.OutOfMemoryException):
-        return out_of_memory(innermost)
+    if (memory := out_of_memory(innermost)) is not None:
+        return one_line(memory)
     return one_line(f"{type(innermost).__name__}: {innermost}")
-
-
-def out_of_memory(error: duckdb.OutOfMemoryException) -> str:
-    """DuckDB's own words end in a list of remedies over many lines: say the one that is ours."""
-    lines = str(error).strip().splitlines()
-    first = lines[0] if lines else "out of memory"
-    limit = load_settings()["memory_limit"]
-    return one_line(
-        f"DuckDB ran out of memory loading ({first}): the loads have {limit}; set "
-        f"{MEMORY_LIMIT_ENV_VAR} higher (for example 512MB) and run again"
-    )
 
 
 def malformed_settings_file(exc: BaseException) -> str | None:

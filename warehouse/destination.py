@@ -72,6 +72,20 @@ def load_settings() -> dict[str, str | int]:
     return {"memory_limit": limit, "threads": 1}
 
 
+def out_of_memory(error: BaseException) -> str | None:
+    """The line for a load that ran out of DuckDB memory, naming the setting that gives it more;
+    None for any other error. DuckDB's own words end in a list of remedies over many lines."""
+    if not isinstance(error, duckdb.OutOfMemoryException):
+        return None
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else "out of memory"
+    limit = load_settings()["memory_limit"]
+    return (
+        f"DuckDB ran out of memory loading ({first}): the loads have {limit}; set "
+        f"{MEMORY_LIMIT_ENV_VAR} higher (for example 512MB) and run again"
+    )
+
+
 def database_errors() -> tuple[type[Exception], ...]:
     """What a failing statement raises: DuckDB's and psycopg2's errors, and a statement sqlglot
     could not translate. (Other drivers' errors pass through as they are.)"""

@@ -19,8 +19,6 @@ import pyarrow as pa
 from sources.action_network.cursor import Cursor
 from sources.spec import RESUME
 
-__all__ = ["RESUME", "FirstLoadChunk"]
-
 
 class FirstLoadChunk:
     """Which pages of a first full load this run reads, and what the state keeps between chunks.

@@ -146,16 +146,14 @@ def collection_resource(
         newest = datetime.fromisoformat(saved) if saved else chunk.newest if chunk else None
         seen: list[int] = []
         async with shared.open() as client:
-            if chunk is None:
-                pages = _typed_pages(client, spec.name, spec.path, params, builder, concurrency)
-            else:
+            if chunk is not None:
                 params.update(chunk.params())
-                pages = chunk.count(
-                    _typed_pages(
-                        client, spec.name, spec.path, params, builder, concurrency, chunk.pages
-                    ),
-                    spec.path,
-                )
+            last_page = chunk.pages if chunk else None
+            pages = _typed_pages(
+                client, spec.name, spec.path, params, builder, concurrency, last_page
+            )
+            if chunk is not None:
+                pages = chunk.count(pages, spec.path)
             async for table in in_batches(pages):
                 if spec.cursor:
                     newest = _newest(newest, table, spec.cursor)
@@ -170,8 +168,7 @@ def collection_resource(
                     yield dlt.mark.with_table_name(found, DELETED_RECORDS)
         sweeps.done(spec.name)
         if chunk is not None:
-            chunk.newest = newest
-            newest = chunk.finish()
+            newest = chunk.finish(newest)
         if newest is not None:
             state["cursor"] = newest.isoformat()
 

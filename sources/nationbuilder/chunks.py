@@ -29,10 +29,11 @@ from sources.spec import RESUME
 class IdChunk:
     """Which rows this chunk of a first load reads, and what the state keeps between chunks.
 
-    Between chunks the state keeps the last id read, the newest cursor value seen so far and
-    when the first chunk began. Once the last chunk is read, the cursor the incremental runs
-    start from is the older of that newest value and that beginning: a row changed in a
-    stretch already read while later chunks loaded is read again by the next run.
+    Between chunks the state keeps the last id read, the newest cursor value seen so far
+    (`newest`, which the next chunk goes on from) and when the first chunk began. Once the last
+    chunk is read, the cursor the incremental runs start from is the older of that newest value
+    and that beginning: a row changed in a stretch already read while later chunks loaded is
+    read again by the next run.
     """
 
     def __init__(self, state: dict[str, Any], pages_per_chunk: int) -> None:
@@ -69,17 +70,16 @@ class IdChunk:
                     self._after = max(self._after or 0, pc.max(table["id"]).as_py())
                 yield table
 
-    def finish(self) -> datetime | None:
-        """After the chunk was read: the cursor to save once no chunk remains, else None (the
-        state then says where the next chunk starts). A full chunk means more may follow."""
+    def finish(self, newest: datetime | None) -> datetime | None:
+        """After the chunk was read, with the newest cursor value of every chunk so far: the
+        cursor to save once no chunk remains, else None (the state then says where the next
+        chunk starts). A full chunk means more may follow."""
         if self._read == self.pages:
             self._state[RESUME] = {
                 "after_id": self._after,
                 "started": self._started.isoformat(),
-                "newest": self.newest.isoformat() if self.newest else None,
+                "newest": newest.isoformat() if newest else None,
             }
             return None
         self._state.pop(RESUME, None)
-        if self.newest is None:
-            return None
-        return min(self.newest, self._started)
+        return None if newest is None else min(newest, self._started)

@@ -9,9 +9,10 @@ from typing import Any
 import pyarrow as pa
 
 from sources.action_network import schemas
-from sources.action_network.chunks import RESUME, FirstLoadChunk
+from sources.action_network.chunks import FirstLoadChunk
 from sources.action_network.cursor import Cursor
 from sources.action_network.records import TableBuilder, record_row
+from sources.spec import RESUME
 
 
 def page(*modified: str, field: str = "modified_date") -> tuple[list[dict[str, Any]], pa.Table]:

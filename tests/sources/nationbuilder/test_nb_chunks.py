@@ -38,8 +38,9 @@ def test_a_full_chunk_keeps_the_last_id_and_the_next_starts_above_it() -> None:
     chunk = IdChunk(state, 2)
     assert chunk.params() == {}, "the first chunk starts at the first id"
     read(chunk, [[1, 2], [3, 7]])
-    chunk.newest = at("2025-03-01T12:00:00+00:00")
-    assert chunk.finish() is None, "no cursor until the whole collection is read"
+    assert chunk.finish(at("2025-03-01T12:00:00+00:00")) is None, (
+        "no cursor until the whole collection is read"
+    )
     assert state[RESUME]["after_id"] == 7
     assert state[RESUME]["newest"] == "2025-03-01T12:00:00+00:00"
 
@@ -52,8 +53,7 @@ def test_a_short_chunk_ends_the_first_load_with_the_newest_value_seen() -> None:
     state: dict[str, Any] = {RESUME: {"after_id": 7, "started": datetime.now(UTC).isoformat()}}
     chunk = IdChunk(state, 3)
     read(chunk, [[8, 9]])  # the walk ended inside this chunk
-    chunk.newest = at("2025-03-01T12:00:00+00:00")
-    assert chunk.finish() == at("2025-03-01T12:00:00+00:00")
+    assert chunk.finish(at("2025-03-01T12:00:00+00:00")) == at("2025-03-01T12:00:00+00:00")
     assert RESUME not in state
 
 
@@ -61,15 +61,15 @@ def test_the_cursor_is_never_after_the_first_chunk_began() -> None:
     state: dict[str, Any] = {RESUME: {"after_id": 7, "started": "2025-03-01T00:00:00+00:00"}}
     chunk = IdChunk(state, 3)
     read(chunk, [[8]])
-    chunk.newest = at("2025-03-02T00:00:00+00:00")  # changed while later chunks were read
-    assert chunk.finish() == at("2025-03-01T00:00:00+00:00")
+    changed = at("2025-03-02T00:00:00+00:00")  # changed while later chunks were read
+    assert chunk.finish(changed) == at("2025-03-01T00:00:00+00:00")
 
 
 def test_an_empty_collection_leaves_no_cursor_and_no_chunk() -> None:
     state: dict[str, Any] = {}
     chunk = IdChunk(state, 2)
     read(chunk, [])
-    assert chunk.finish() is None
+    assert chunk.finish(None) is None
     assert state == {}
 
 
