@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from simulator.server import RunningSimulator
+from warehouse.filehold import hold_file
 from warehouse.models import TRANSFORMS_DIR
 from warehouse.raw import load_declarations
 
@@ -136,7 +137,7 @@ def extract(sim: RunningSimulator, warehouse: Path, sources: list[str]) -> None:
     """Run the real sources against the simulator into `warehouse`; fail on any source error."""
     from pipelines.extract import run_sources
 
-    with source_env(sim, warehouse.parent / "nb_tokens.json"):
+    with source_env(sim, warehouse.parent / "nb_tokens.json"), hold_file(warehouse, 0):
         runs = run_sources(sources, warehouse)
     failed = [f"{run.source}: {run.error}" for run in runs if not run.ok]
     assert not failed, f"extract failed: {failed}"

@@ -27,6 +27,7 @@ from sources.http import ApiSettings, CredentialRegistry
 from tests.support import simulator as support
 from tests.support.simulator import NB_TOKEN, reset_stats
 from tests.support.warehouse import pipeline_folder, query
+from warehouse.filehold import hold_file
 
 SCHEMA = "nationbuilder"
 ENV = "SOURCES__NATIONBUILDER__"
@@ -123,10 +124,12 @@ def run_nb(
     registry: CredentialRegistry | None = None,
     ok: bool | None = True,
 ) -> SourceRun:
-    """One `run_sources(["nationbuilder"], ...)`; by default it must succeed."""
-    (result,) = run_sources(
-        ["nationbuilder"], warehouse, full_refresh=full_refresh, registry=registry
-    )
+    """One `run_sources(["nationbuilder"], ...)`, holding the file as a run does; by default it
+    must succeed."""
+    with hold_file(warehouse, 0):
+        (result,) = run_sources(
+            ["nationbuilder"], warehouse, full_refresh=full_refresh, registry=registry
+        )
     if ok is not None:
         assert result.ok is ok, result.error
     return result
