@@ -9,7 +9,8 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,14 @@ CURSORS = {
         "modified_at",
     ),
 }
+
+
+@contextmanager
+def kept_open(warehouse: Path) -> Iterator[None]:
+    """The file open read-only for the block: each `query` inside joins that open database
+    instead of opening the file (and reading its catalog) again."""
+    with duckdb.connect(str(warehouse), read_only=True):
+        yield
 
 
 def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

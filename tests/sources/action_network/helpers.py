@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,13 +78,17 @@ def run_source(
             registry=registry,
         )
 
-    # Held open as a run holds its file (warehouse/filehold.py): dlt's load jobs then join the
-    # open database instead of opening and closing the file each.
-    with hold_file(Path(pipeline.sql_client().credentials.database), 0):
+    with held_open(pipeline):
         info = pipeline.run(source())
         while more := resuming(pipeline):
             info = pipeline.run(source().with_resources(*more))
     return info
+
+
+def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[None]:
+    """The pipeline's DuckDB file held open, as a run holds it (warehouse/filehold.py): dlt's load
+    jobs and the queries inside join the open database instead of opening the file each."""
+    return hold_file(Path(pipeline.sql_client().credentials.database), 0)
 
 
 def query(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
@@ -99,10 +103,11 @@ def loaded_ids(pipeline: dlt.Pipeline, table: str) -> list[str]:
 def mismatches(pipeline: dlt.Pipeline, truth: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Tables whose ids differ from the truth: name -> (loaded count, true count)."""
     wrong = {}
-    for table, expected in truth["action_network"].items():
-        ids = loaded_ids(pipeline, table)
-        if ids != expected["ids"]:
-            wrong[table] = (len(ids), expected["count"])
+    with held_open(pipeline):
+        for table, expected in truth["action_network"].items():
+            ids = loaded_ids(pipeline, table)
+            if ids != expected["ids"]:
+                wrong[table] = (len(ids), expected["count"])
     return wrong
 
 
@@ -131,19 +136,20 @@ def minimum_requests(sim: RunningSimulator, truth: dict[str, Any]) -> int:
 def orphans(pipeline: dlt.Pipeline) -> dict[str, int]:
     """Per action table: rows whose person or parent is missing or unknown."""
     found = {}
-    for child, (parent, key) in PARENT_KEYS.items():
-        (count,) = query(
-            pipeline,
-            f"""
-            select count(*) from {child} as c
-            where c.person_id is null
-                or c.{key} is null
-                or c.person_id not in (select id from people)
-                or c.{key} not in (select id from {parent})
-            """,
-        )[0]
-        if count:
-            found[child] = count
+    with held_open(pipeline):
+        for child, (parent, key) in PARENT_KEYS.items():
+            (count,) = query(
+                pipeline,
+                f"""
+                select count(*) from {child} as c
+                where c.person_id is null
+                    or c.{key} is null
+                    or c.person_id not in (select id from people)
+                    or c.{key} not in (select id from {parent})
+                """,
+            )[0]
+            if count:
+                found[child] = count
     return found
 
 

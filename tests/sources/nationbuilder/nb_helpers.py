@@ -26,7 +26,7 @@ from simulator.server import RunningSimulator
 from sources.http import ApiSettings, CredentialRegistry
 from tests.support import simulator as support
 from tests.support.simulator import NB_TOKEN, reset_stats
-from tests.support.warehouse import pipeline_folder, query
+from tests.support.warehouse import kept_open, pipeline_folder, query
 from warehouse.filehold import hold_file
 
 SCHEMA = "nationbuilder"
@@ -187,6 +187,11 @@ def mismatches(warehouse: Path, expected: dict[str, Any]) -> dict[str, Any]:
     donations must add up to the truth's cents; live list_signups pairs of live signups must
     equal the truth's pairs.
     """
+    with kept_open(warehouse):
+        return _mismatches(warehouse, expected)
+
+
+def _mismatches(warehouse: Path, expected: dict[str, Any]) -> dict[str, Any]:
     wrong: dict[str, Any] = {}
     for table, want in expected.items():
         if table in ("deleted", "list_signups"):
