@@ -3,6 +3,7 @@ simulator: each must run (a renamed column or a mixed-currency sum is a failing 
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -108,3 +109,40 @@ def test_simulate_help_gives_every_option_a_meaning_and_names_the_credentials() 
     undocumented = [a.dest for a in parser._actions if not a.help and a.dest != "help"]
     assert undocumented == []
     assert "nb-test-token" in parser.format_help() and "an-test-key" in parser.format_help()
+
+
+def readme_code() -> list[str]:
+    """The README's code: each line of its fenced blocks (shell comments cut off) and each
+    inline code span."""
+    text = README.read_text()
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
+    lines = [line.split(" #")[0] for block in blocks for line in block.splitlines()]
+    spans = re.findall(r"`([^`\n]+)`", text)
+    return [code for code in lines + spans if not code.lstrip().startswith("#")]
+
+
+def test_every_make_target_and_command_the_readme_names_exists() -> None:
+    """A renamed target, subcommand or option leaves the README telling users to type what
+    fails: each one it names must be one that `make` and `civic-etl` accept."""
+    from pipelines.cli import build_parser
+    from simulator.command import build_parser as simulator_parser
+
+    code = readme_code()
+    targets = {m for c in code for m in re.findall(r"(?:^|[;&|]\s*)make ([a-z][a-z-]*)", c.strip())}
+    makefile = README.parent / "Makefile"
+    defined = set(re.findall(r"^([a-z][a-z-]*):", makefile.read_text(), flags=re.M))
+    assert {"demo", "test"} <= targets
+    assert sorted(targets - defined) == []
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    named = {m for c in code for m in re.findall(r"\bcivic-etl ([a-z][a-z-]*)", c)}
+    assert {"run", "status", "query"} <= named
+    assert sorted(named - set(commands.choices)) == []
+
+    accepted = {o for a in parser._actions for o in a.option_strings}
+    for sub in [*commands.choices.values(), simulator_parser()]:
+        accepted |= {o for a in sub._actions for o in a.option_strings}
+    options = {m for c in code for m in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", c)}
+    assert "--warehouse" in options
+    assert sorted(options - accepted) == []
