@@ -7,9 +7,7 @@ this process (tests/support/cli.py), which takes seconds less each.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ import duckdb
 import pytest
 
 from simulator.server import RunningSimulator
-from tests.support.cli import assert_one_clear_line, civic_etl, cli_env, run_cli, start_civic_etl
+from tests.support.cli import assert_one_clear_line, civic_etl, cli_env, run_cli
 from tests.support.simulator import configured, simulator, truth
 
 SIZES = {"nb_signups": 600, "nb_donations": 250, "an_people": 300, "an_actions": 700}
@@ -108,28 +106,6 @@ def test_json_logs_are_one_object_a_line_even_under_faults(
         (logged,) = con.execute("select count(*) from civic_etl.run_resources").fetchone()
     assert len(per_resource) == logged > 10
     assert max(len(line) for line in result.stdout.splitlines()) < 2000
-
-
-def test_second_run_on_a_busy_warehouse_exits_at_once(tmp_path: Path) -> None:
-    with simulator(**SIZES, latency_ms=300) as slow:
-        warehouse = tmp_path / "w.duckdb"
-        env = cli_env(slow)
-        first = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
-        lock = tmp_path / ".civic-etl" / "w" / "run.lock"
-        deadline = time.monotonic() + 60
-        while not (lock.exists() and lock.read_text().startswith("pid")):
-            assert time.monotonic() < deadline and first.poll() is None, (
-                "the first run never started"
-            )
-            time.sleep(0.1)
-        second = civic_etl("run", "--warehouse", str(warehouse), env=env)
-        assert first.poll() is None, "the second run waited for the first to end"
-        assert second.returncode == 3
-        assert "another run" in second.stderr and len(second.stderr.strip().splitlines()) == 1
-        first.send_signal(signal.SIGKILL)  # a killed run must not leave a lock behind
-        first.wait(timeout=30)
-        third = run_cli("run", "--warehouse", str(warehouse), env=env)
-        assert third.returncode == 0, third.stderr
 
 
 def test_missing_token_is_one_line_and_nonzero(sim: RunningSimulator, tmp_path: Path) -> None:
