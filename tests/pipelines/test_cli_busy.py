@@ -136,24 +136,6 @@ def test_a_load_that_fails_keeps_what_was_extracted_and_the_next_run_loads_it(
     assert_matches_truth(warehouse, sim)
 
 
-def test_a_killed_run_is_found_killed_by_status_and_marked_so_by_the_next_run(
-    sim: RunningSimulator, tmp_path: Path
-) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    env = cli_env(sim)
-    killed = civic_etl("run", "--warehouse", str(warehouse), env=env, kill_at="response:20")
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert query(warehouse, "select status from civic_etl.runs") == [("running",)]
-    status = run_cli("status", "--warehouse", str(warehouse), env=env)
-    assert status.returncode == 0, status.stderr
-    assert " killed " in status.stdout and " running " not in status.stdout
-    after = run_cli("run", "--warehouse", str(warehouse), env=env)
-    assert after.returncode == 0, after.stderr
-    assert "was killed: marked so" in after.stderr
-    assert [state for _, state, _ in runs(warehouse)] == ["killed", "succeeded"]
-    assert_matches_truth(warehouse, sim)
-
-
 @pytest.mark.parametrize(
     ("stop", "code", "said"),
     [
@@ -189,8 +171,9 @@ def test_a_second_run_is_refused_at_once_recorded_and_a_kill_of_the_first_frees_
     slow_sim: RunningSimulator, tmp_path: Path
 ) -> None:
     """A second run while one is extracting exits 3 at once, naming it; the first is then
-    SIGKILLed mid-extract (once, that left a pipeline folder the next run could not read), and
-    the next run finds no lock left behind, lands everything and records what happened."""
+    SIGKILLed mid-extract (once, that left a pipeline folder the next run could not read):
+    `status` shows it killed, not running, and the next run finds no lock left behind, marks
+    it killed, lands everything and records what happened."""
     warehouse = tmp_path / "w.duckdb"
     env = cli_env(slow_sim)
     first = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
@@ -201,8 +184,14 @@ def test_a_second_run_is_refused_at_once_recorded_and_a_kill_of_the_first_frees_
     assert_one_clear_line(second, 3, "another run", f"pid {first.pid}", "run of nationbuilder")
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=60)
+    # The refused run could not write to a file the first held: the next run records it.
+    assert query(warehouse, "select status from civic_etl.runs") == [("running",)]
+    status = run_cli("status", "--warehouse", str(warehouse), env=env)
+    assert status.returncode == 0, status.stderr
+    assert " killed " in status.stdout and " running " not in status.stdout
     third = run_cli("run", "--warehouse", str(warehouse), env=env)
     assert third.returncode == 0, third.stderr
+    assert "was killed: marked so" in third.stderr
     assert [state for _, state, _ in runs(warehouse)] == ["killed", "refused", "succeeded"]
     assert_matches_truth(warehouse, slow_sim)
 
