@@ -139,7 +139,8 @@ def test_a_load_that_fails_keeps_what_was_extracted_and_the_next_run_loads_it(
 @pytest.mark.parametrize(
     ("stop", "code", "said"),
     [
-        (signal.SIGINT, 130, "interrupted;"),  # Ctrl-C
+        # Ctrl-C: the same path as SIGTERM's but for the signal's name and exit code
+        pytest.param(signal.SIGINT, 130, "interrupted;", marks=pytest.mark.slow),
         (signal.SIGTERM, 143, "terminated (SIGTERM);"),  # a scheduler's stop or timeout
     ],
 )

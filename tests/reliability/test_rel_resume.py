@@ -111,6 +111,7 @@ def resume_after_kill(
     return full_requests, resumed_requests, nightly_requests
 
 
+@pytest.mark.slow  # the fast suite resumes NB signups; the slow one has AN at 2,000 people too
 def test_a_killed_first_load_reads_again_only_what_no_committed_chunk_holds(
     tmp_path: Path,
 ) -> None:
