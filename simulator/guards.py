@@ -264,6 +264,8 @@ def guard(api: str) -> Callable[..., Awaitable[web.StreamResponse]]:
         stats.by_path[f"{api} {request.method} {request.path.removeprefix(app[PREFIX])}"] += 1
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
+        while api in config.held:
+            await asyncio.sleep(0.02)
         if api == "nationbuilder":
             if request.path.endswith("/oauth/token"):
                 return await handler(request)

@@ -8,6 +8,7 @@ from typing import Any
 from simulator.bad_input import normalize as normalize_bad_input
 
 FAULT_KINDS = ("http_500", "http_502", "http_503", "reset", "truncate", "stall")
+APIS = ("nationbuilder", "action_network")
 
 
 @dataclass
@@ -42,6 +43,9 @@ class SimConfig:
     faults: dict[str, float] = field(default_factory=dict)
     stall_seconds: float = 5.0
     fault_retry_after: float | None = None  # seconds a 5xx fault asks to wait (Retry-After)
+    # APIs whose answers wait until taken off this list: a test holds a run mid-extract for as
+    # long as a busy machine needs to start the process that must meet it there
+    held: list[str] = field(default_factory=list)
     # bad input: spoiled pages, see simulator/bad_input.py
     bad_input: list[dict[str, Any]] = field(default_factory=list)
 
@@ -57,6 +61,9 @@ class SimConfig:
         bad_faults = set(changes.get("faults", {})) - set(FAULT_KINDS)
         if bad_faults:
             raise ValueError(f"unknown fault kinds: {sorted(bad_faults)}")
+        bad_held = set(changes.get("held", [])) - set(APIS)
+        if bad_held:
+            raise ValueError(f"unknown APIs to hold: {sorted(bad_held)}")
         if "bad_input" in changes:
             changes = {**changes, "bad_input": normalize_bad_input(changes["bad_input"])}
         for key, value in changes.items():

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from simulator.server import RunningSimulator
+from simulator.settings import APIS
 from tests.support.cli import (
     assert_one_clear_line,
     civic_etl,
@@ -24,7 +25,7 @@ from tests.support.cli import (
     start_civic_etl,
 )
 from tests.support.sessions import Lines, close_session, open_session, wait_until
-from tests.support.simulator import requests_served, reset_stats, simulator
+from tests.support.simulator import configured, requests_served, reset_stats, simulator
 from tests.support.warehouse import assert_matches_truth, query
 
 SIZES = {"nb_signups": 300, "nb_donations": 120, "an_people": 120, "an_actions": 300}
@@ -106,11 +107,12 @@ def test_a_session_opened_mid_run_is_kept_out_and_cannot_break_the_load(
     reset_stats(slow_sim)
     run = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
     wait_until(run, lambda: requests_served(slow_sim) >= 15, "15 requests served")
-    with pytest.raises(duckdb.IOException) as refused:
-        duckdb.connect(str(warehouse), read_only=True)
-    assert f"(PID {run.pid})" in str(refused.value)
-    status = civic_etl("status", "--warehouse", str(warehouse), env=env)
-    assert run.poll() is None, "the run ended before status looked"
+    with configured(slow_sim, held=list(APIS)):
+        with pytest.raises(duckdb.IOException) as refused:
+            duckdb.connect(str(warehouse), read_only=True)
+        assert f"(PID {run.pid})" in str(refused.value)
+        status = civic_etl("status", "--warehouse", str(warehouse), env=env)
+        assert run.poll() is None, "the run ended before status looked"
     assert status.returncode == 0, status.stderr
     assert f"a run is in progress (pid {run.pid}" in status.stdout
     _, err = run.communicate(timeout=240)
@@ -180,11 +182,13 @@ def test_a_second_run_is_refused_at_once_recorded_and_a_kill_of_the_first_frees_
     first = start_civic_etl("run", "--warehouse", str(warehouse), env=env)
     lock = tmp_path / ".civic-etl" / "w" / "run.lock"
     wait_until(first, lambda: lock.exists() and lock.read_text().startswith("pid"), "locked")
-    second = civic_etl("run", "--warehouse", str(warehouse), env=env)
-    assert first.poll() is None, "the second run waited for the first"
+    wait_until(first, lambda: requests_served(slow_sim) > 0, "fetching")
+    with configured(slow_sim, held=list(APIS)):  # the first stays mid-extract until killed
+        second = civic_etl("run", "--warehouse", str(warehouse), env=env)
+        assert first.poll() is None, "the second run waited for the first"
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=60)
     assert_one_clear_line(second, 3, "another run", f"pid {first.pid}", "run of nationbuilder")
-    first.send_signal(signal.SIGKILL)
-    first.communicate(timeout=60)
     # The refused run could not write to a file the first held: the next run records it.
     assert query(warehouse, "select status from civic_etl.runs") == [("running",)]
     status = run_cli("status", "--warehouse", str(warehouse), env=env)

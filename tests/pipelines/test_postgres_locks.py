@@ -57,12 +57,12 @@ def test_different_accounts_extract_at_once_and_the_same_account_twice_exits_3(
     reset_stats(slow_sim)
     nation = start_civic_etl("extract", "--source", "nationbuilder", env=env("a"))
     wait_until(nation, lambda: requests_served(slow_sim, "nationbuilder") > 0, "NB fetched")
-    network = start_civic_etl("extract", "--source", "action_network", env=env("b"))
-    wait_until(network, lambda: requests_served(slow_sim, "action_network") > 0, "AN fetched")
-    assert nation.poll() is None, "the two accounts did not extract at once"
-    # Answers slowed right down while the third extract starts, so the first one still holds
-    # its account however long a busy machine takes to start a process.
-    with configured(slow_sim, latency_ms=5_000):
+    # NationBuilder's answers wait until the third extract has been refused, so the first one
+    # still holds its account however long a busy machine takes to start processes.
+    with configured(slow_sim, held=["nationbuilder"]):
+        network = start_civic_etl("extract", "--source", "action_network", env=env("b"))
+        wait_until(network, lambda: requests_served(slow_sim, "action_network") > 0, "AN fetched")
+        assert nation.poll() is None, "the two accounts did not extract at once"
         twice = civic_etl("extract", "--source", "nationbuilder", env=env("c"))
         assert nation.poll() is None, "the first extract ended before the third was refused"
     assert_one_clear_line(twice, 3, "nationbuilder is being extracted by", f"pid {nation.pid}")
@@ -94,8 +94,9 @@ def test_a_transform_does_not_overlap_an_extract_it_waits_bounded_then_exits_3(
     reset_stats(slow_sim)
     extract = start_civic_etl("extract", "--source", "nationbuilder", env=env)
     wait_until(extract, lambda: requests_served(slow_sim, "nationbuilder") > 0, "NB fetched")
-    transform = run_cli("transform", env=env)
-    assert extract.poll() is None, "the extract ended before the transform tried"
+    with configured(slow_sim, held=["nationbuilder"]):
+        transform = run_cli("transform", env=env)
+        assert extract.poll() is None, "the extract ended before the transform tried"
     assert "waiting for the warehouse: extracts hold the warehouse" in transform.stderr
     assert_one_clear_line(transform, 3, "the marts were not built", f"pid {extract.pid}")
     _, err = extract.communicate(timeout=240)

@@ -16,7 +16,16 @@ import pytest
 
 from simulator.server import RunningSimulator, serve_in_thread
 from simulator.settings import SimConfig
-from tests.support.simulator import TINY, Reply, an_get, configured, control, nb_get, request
+from tests.support.simulator import (
+    TINY,
+    Reply,
+    an_get,
+    configured,
+    control,
+    nb_get,
+    request,
+    reset_stats,
+)
 
 NB_UNAUTHORIZED = {
     "code": "unauthorized",
@@ -243,6 +252,20 @@ def test_stall_fault_outlasts_a_short_client_timeout(tiny: RunningSimulator) -> 
     assert nb_get(tiny, "/api/v2/signups", timeout=0.5).status == 200
 
 
+def test_a_held_api_answers_only_once_released(tiny: RunningSimulator) -> None:
+    reset_stats(tiny)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with configured(tiny, held=["nationbuilder"]):
+            waiting = pool.submit(nb_get, tiny, "/api/v2/signups", timeout=30)
+            while not control(tiny, "/_sim/stats")["in_flight"].get("nationbuilder"):
+                assert not waiting.done(), "a held API answered"
+                time.sleep(0.01)
+            assert an_get(tiny, "/people").status == 200, "the other API is held too"
+            time.sleep(0.3)
+            assert not waiting.done(), "a held API answered"
+        assert waiting.result().status == 200
+
+
 def test_fault_rates_are_probabilities(tiny: RunningSimulator) -> None:
     with configured(tiny, faults={"http_503": 0.5}):
         statuses = [nb_get(tiny, "/api/v2/signups", {"page[size]": 1}).status for _ in range(60)]
@@ -251,7 +274,7 @@ def test_fault_rates_are_probabilities(tiny: RunningSimulator) -> None:
 
 
 def test_config_rejects_unknown_settings(tiny: RunningSimulator) -> None:
-    for payload in ({"no_such_knob": 1}, {"faults": {"meteor": 1.0}}):
+    for payload in ({"no_such_knob": 1}, {"faults": {"meteor": 1.0}}, {"held": ["facebook"]}):
         reply = request(
             tiny.url + "/_sim/config",
             method="POST",
