@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -22,10 +23,45 @@ LOGGERS = ("dlt", "sources", "pipelines", "warehouse", "writeback")
 FIELDS = ("event", "source", "resource", "status", "attempt", "delay_s")
 
 
+# dlt logs a load job that failed in a way it retries (DuckDB out of memory among them) as an
+# error, and then a warning carrying the whole traceback. The run's own error line comes at the
+# end if the retries do not help; until then it is a warning, and a traceback is one line.
+RETRIED_JOB = "Transient exception in job "
+TRACEBACK = "Traceback (most recent call last):"
+# The unindented "module.Error: message" lines of a formatted traceback (the last is what was
+# raised); an exception without a message is its name alone.
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(?:: .*|Error|Exception)$", re.MULTILINE)
+
+
+def shorten_traceback(message: str) -> str:
+    """A message with a formatted traceback in it, with the traceback replaced by the one line
+    saying what was raised (without the lines of remedies DuckDB adds after it)."""
+    head, found, trace = message.partition(TRACEBACK)
+    if not found:
+        return message
+    raised = _RAISED.findall(trace)
+    return f"{head}{raised[-1] if raised else 'an exception'}".strip()
+
+
 class _DropExpectedNotices(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not any(notice in message for notice in EXPECTED_NOTICES)
+
+
+class _OneLineRetries(logging.Filter):
+    """dlt's notices of a load job it retries, as one warning line each (see RETRIED_JOB)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("dlt") and record.levelno >= logging.WARNING:
+            message = record.getMessage()
+            if message.startswith(RETRIED_JOB):
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+                record.exc_info = record.exc_text = None
+            shortened = shorten_traceback(message)
+            if shortened != message:
+                record.msg, record.args = shortened, ()
+        return True
 
 
 class TextFormatter(logging.Formatter):
@@ -58,6 +94,7 @@ class StderrHandler(logging.Handler):
         super().__init__()
         super().setFormatter(formatter)
         self.addFilter(_DropExpectedNotices())
+        self.addFilter(_OneLineRetries())
 
     def setFormatter(self, fmt: logging.Formatter | None) -> None:
         """Ignored: see the class docstring."""
