@@ -10,7 +10,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from sources.http import ApiError
 from sources.http.errors import one_line
-from warehouse.destination import out_of_memory
+from warehouse.duckdb_loads import out_of_memory
 from warehouse.filehold import held_by
 
 

@@ -25,18 +25,10 @@ import pyarrow as pa
 import sqlglot
 import sqlglot.errors
 
+from warehouse.duckdb_loads import create_file, load_settings
+
 ENV_VAR = "CIVIC_ETL_DESTINATION"
 DUCKDB = "duckdb"
-# How dlt's loads use DuckDB: one thread and 128MB, past which DuckDB spills to disk. A run
-# holds its file from start to end (warehouse/filehold.py), so the instance and what it caches
-# last the whole run. dlt's merge deduplicates the staged rows with a window over every column;
-# with DuckDB's defaults (a thread a core, 80% of RAM) the run's peak RSS grew with the first
-# load: 346 MB at 20k full-attribute signups, 764 MB at 200k. With two threads even 128MB ran
-# out at 200k; one thread merges 1M such rows in 128MB (about 1.8x slower than two). The
-# transform puts DuckDB's defaults back for the marts (warehouse/transform.py).
-# `CIVIC_ETL_DUCKDB_MEMORY_LIMIT=512MB` gives the loads another limit.
-MEMORY_LIMIT_ENV_VAR = "CIVIC_ETL_DUCKDB_MEMORY_LIMIT"
-LOAD_MEMORY_LIMIT = "128MB"
 # dlt destination -> sqlglot dialect, where their names differ
 DIALECTS = {"motherduck": "duckdb", "mssql": "tsql", "synapse": "tsql", "athena": "trino"}
 
@@ -55,35 +47,18 @@ def is_duckdb_file() -> bool:
 
 
 def dlt_destination(warehouse: Path) -> Any:
-    """What `dlt.pipeline(destination=...)` gets: the DuckDB file, or the destination's name
-    (so dlt resolves its credentials from its own configuration, as for any dlt pipeline)."""
-    import dlt
+    """What `dlt.pipeline(destination=...)` gets: the DuckDB file, with the loads' settings and
+    the merge of warehouse/merge.py, or the destination's name (so dlt resolves its credentials
+    from its own configuration, as for any dlt pipeline)."""
     from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    from warehouse.merge import UniqueKeysMergeDuckDb
 
     name = destination_name()
     if name != DUCKDB:
         return name
-    return dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=load_settings()))
-
-
-def load_settings() -> dict[str, str | int]:
-    """The DuckDB settings dlt's loads run with (see LOAD_MEMORY_LIMIT)."""
-    limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip() or LOAD_MEMORY_LIMIT
-    return {"memory_limit": limit, "threads": 1}
-
-
-def out_of_memory(error: BaseException) -> str | None:
-    """The line for a load that ran out of DuckDB memory, naming the setting that gives it more;
-    None for any other error. DuckDB's own words end in a list of remedies over many lines."""
-    if not isinstance(error, duckdb.OutOfMemoryException):
-        return None
-    lines = str(error).strip().splitlines()
-    first = lines[0] if lines else "out of memory"
-    limit = load_settings()["memory_limit"]
-    return (
-        f"DuckDB ran out of memory loading ({first}): the loads have {limit}; set "
-        f"{MEMORY_LIMIT_ENV_VAR} higher (for example 512MB) and run again"
-    )
+    settings = load_settings(warehouse)
+    return UniqueKeysMergeDuckDb(DuckDbCredentials(str(warehouse), global_config=settings))
 
 
 def database_errors() -> tuple[type[Exception], ...]:
@@ -194,6 +169,8 @@ def connect(warehouse: Path | str, *, read_only: bool = False) -> Iterator[Conne
         options: dict[str, str | bool | int | float | list[str]] = (
             {"enable_external_access": False} if read_only else {}
         )
+        if not read_only:
+            create_file(Path(warehouse))
         con = duckdb.connect(str(warehouse), read_only=read_only, config=options)
         try:
             yield Connection(con, DUCKDB)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.duckdb_loads import create_file
 from warehouse.waiting import WAIT_ENV_VAR, wait_for
 
 # DuckDB's words for a file another process has open: "Could not set lock on file "...":
@@ -48,6 +49,7 @@ def held_by(error: BaseException) -> str | None:
 def try_open(warehouse: Path) -> tuple[duckdb.DuckDBPyConnection | None, str | None]:
     """A writing connection to the file, or None and who holds it."""
     try:
+        create_file(warehouse)
         return duckdb.connect(str(warehouse)), None
     except duckdb.IOException as exc:
         holder = held_by(exc)

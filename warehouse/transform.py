@@ -36,7 +36,8 @@ from typing import Any
 import duckdb
 
 from warehouse.checks import Check, CheckFailure, describe_failure, quote
-from warehouse.destination import DUCKDB, Connection, connect, database_errors, load_settings
+from warehouse.destination import DUCKDB, Connection, connect, database_errors
+from warehouse.duckdb_loads import SETTING_NAMES
 from warehouse.models import (
     INTERNAL_LAYERS,
     TRANSFORMS_DIR,
@@ -189,9 +190,9 @@ def _connection(
         raise TransformError(f"cannot open the warehouse {warehouse}: {_one_line(exc)}") from None
     if con.is_duckdb:
         # A run keeps its DuckDB file open from start to end, so the loads' settings
-        # (warehouse/destination.py) are still set on it: the marts are built with DuckDB's
+        # (warehouse/duckdb_loads.py) are still set on it: the marts are built with DuckDB's
         # own (every core, its memory limit).
-        for setting in load_settings():
+        for setting in SETTING_NAMES:
             con.run(f"reset global {setting}")
     try:
         yield con
